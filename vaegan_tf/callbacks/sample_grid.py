@@ -1,0 +1,88 @@
+"""A callback that saves a grid of prior samples every N epochs (spec 6)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from vaegan_tf.plotting import save_image_grid
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every ``every`` epochs, decodes ``num_samples`` prior draws and saves them as a grid.
+
+    With ``every=5`` the grids are written after epochs 4, 9, 14, ... (0-based), as
+    ``image_at_epoch_004.png`` and so on: the original's files. The model must provide
+    ``latent_dim``, ``decode(codes)`` and ``data_range`` (``VAEGAN`` does).
+
+    Args:
+        directory: Where the PNG files go.
+        every: Epoch interval.
+        num_samples: Images per grid (16 gives the original 4×4).
+        filename: File name, formatted with the 0-based ``epoch``.
+        fixed_latents: Decode the same latent batch every time, so frames are comparable.
+            The original drew fresh latents each time (the default).
+        seed: Seed of the callback's own latent draws (they never touch the model's RNG).
+
+    Attributes:
+        paths: The grid files written so far.
+        last_images: The latest decoded batch (in the model's data range), or None.
+        last_epoch: The epoch of ``last_images``, or None.
+
+    Example:
+        >>> model.fit(train, epochs=10, callbacks=[SampleGrid("runs/grids")])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        every: int = 5,
+        num_samples: int = 16,
+        filename: str = "image_at_epoch_{epoch:03d}.png",
+        fixed_latents: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        if every <= 0:
+            raise ValueError(f"every must be positive, got {every}")
+        if "{epoch" not in filename:
+            raise ValueError(f"filename must contain an {{epoch}} field, got {filename!r}")
+        self.directory = Path(directory)
+        self.every = every
+        self.num_samples = num_samples
+        self.filename = filename
+        self.fixed_latents = fixed_latents
+        self.seed = seed
+        self.paths: list[Path] = []
+        self.last_images: np.ndarray | None = None
+        self.last_epoch: int | None = None
+        self._rng = np.random.default_rng(seed)
+        self._latents: np.ndarray | None = None
+
+    @property
+    def glob_pattern(self) -> str:
+        """A glob matching every grid file this callback writes (for ``render_gif``)."""
+        return re.sub(r"\{epoch[^}]*\}", "*", self.filename)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _draw_latents(self) -> np.ndarray:
+        shape = (self.num_samples, self.model.latent_dim)
+        if not self.fixed_latents:
+            return self._rng.standard_normal(shape).astype(np.float32)
+        if self._latents is None:
+            self._latents = self._rng.standard_normal(shape).astype(np.float32)
+        return self._latents
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (epoch + 1) % self.every:
+            return
+        images = np.asarray(self.model.decode(self._draw_latents()))
+        path = self.directory / self.filename.format(epoch=epoch)
+        self.paths.append(save_image_grid(images, path, self.model.data_range))
+        self.last_images, self.last_epoch = images, epoch

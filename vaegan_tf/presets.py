@@ -1,0 +1,141 @@
+"""Presets: every number and choice that defines a model, in one frozen dataclass per setup.
+
+Code holds logic; presets hold numbers. Each field that the NTUT spec marks unknown ([U]) is a
+field here, with the spec's recommended default, so a different reading of the original is one
+override away: ``build_vaegan("mnist", conv_kernel_size=3)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+OutputActivation = Literal["tanh", "sigmoid"]
+FeatureTap = Literal["conv", "batch_norm", "activation"]
+DecoderLossVariant = Literal["prior", "real"]
+
+_OUTPUT_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEGANPreset:
+    """Architecture, loss and training settings of one VAE-GAN setup.
+
+    Args:
+        name: Preset name.
+        image_shape: (height, width, channels) of the data.
+        latent_dim: Size of the latent code; the encoder outputs ``2 * latent_dim`` values
+            (mean, then log-variance).
+        conv_filters: Filters of the two stride-2 ``valid`` convolutions shared by the encoder
+            and the discriminator trunk.
+        conv_kernel_size: Kernel of those convolutions. [U] in the spec: 4 (3 gives the same
+            shapes on MNIST; InfoGAN's MNIST D uses 4).
+        first_conv_activation: Activation inside the first convolution ([U]; ``"leaky_relu"``
+            as in InfoGAN, or ``"linear"``).
+        leaky_relu_slope: Negative slope of every LeakyReLU (``tf.nn.leaky_relu``'s 0.2;
+            Keras 3's layer default would be 0.3).
+        dense_units: Width of the hidden dense layer in all three networks.
+        decoder_base_shape: Shape the decoder's second dense layer is reshaped to.
+        decoder_filters: Filters of the first transposed convolution.
+        decoder_kernel_sizes: Kernels of the two transposed convolutions (forced by the shapes).
+        output_activation: Decoder output activation ([U]); it fixes the data range:
+            ``"tanh"`` → [-1, 1], ``"sigmoid"`` → [0, 1].
+        feature_tap: Which tensor of the discriminator's conv block is the learned-similarity
+            feature for Loss_ll ([U]): the flattened ``"activation"`` output (default),
+            ``"batch_norm"`` output or raw ``"conv"`` output.
+        feature_loss_scale: Divisor of Loss_ll in the encoder loss (4·4·256 = 4096, kept from
+            upstream although it does not match this architecture; spec 7.5).
+        decoder_feature_weight: γ, the weight of Loss_ll in the decoder loss (1e-8).
+        decoder_loss_variant: ``"prior"``: −ln D(x̃) − ln D(x_p) (June-30 diagram, default);
+            ``"real"``: −ln D(x̃) − ln D(x) (May-24 diagram, spec 7.3).
+        share_prior_noise: Use the reparameterisation noise as the prior sample too ([U];
+            default two independent draws, as upstream).
+        learning_rate: Initial learning rate of all three Adam optimizers ([U] for MNIST; the
+            face runs used 5e-4).
+        adam_beta_1: Adam β1 ([U]; Keras' default 0.9, what ``Adam(5e-4)`` gave in TF 2.2).
+        batch_size: Training batch size.
+        epochs: Epochs of the original run.
+        sample_every: Write a sample grid every this many epochs (epochs 4, 9, ... for 5).
+        grid_filename: Sample-grid file name, formatted with the 0-based ``epoch``.
+        gif_filename: Name of the progress GIF.
+    """
+
+    name: str
+    image_shape: tuple[int, int, int]
+    latent_dim: int
+    conv_filters: tuple[int, int] = (64, 128)
+    conv_kernel_size: int = 4
+    first_conv_activation: str = "leaky_relu"
+    leaky_relu_slope: float = 0.2
+    dense_units: int = 1024
+    decoder_base_shape: tuple[int, int, int] = (6, 6, 128)
+    decoder_filters: int = 64
+    decoder_kernel_sizes: tuple[int, int] = (3, 4)
+    output_activation: OutputActivation = "tanh"
+    feature_tap: FeatureTap = "activation"
+    feature_loss_scale: float = 4096.0
+    decoder_feature_weight: float = 1e-8
+    decoder_loss_variant: DecoderLossVariant = "prior"
+    share_prior_noise: bool = False
+    learning_rate: float = 5e-4
+    adam_beta_1: float = 0.9
+    batch_size: int = 100
+    epochs: int = 100
+    sample_every: int = 5
+    grid_filename: str = "image_at_epoch_{epoch:03d}.png"
+    gif_filename: str = "number.gif"
+
+    def __post_init__(self) -> None:
+        if self.output_activation not in _OUTPUT_RANGES:
+            raise ValueError(
+                f"output_activation must be one of {sorted(_OUTPUT_RANGES)}, "
+                f"got {self.output_activation!r}"
+            )
+        if self.feature_tap not in ("conv", "batch_norm", "activation"):
+            raise ValueError(
+                "feature_tap must be 'conv', 'batch_norm' or 'activation', "
+                f"got {self.feature_tap!r}"
+            )
+        if self.decoder_loss_variant not in ("prior", "real"):
+            raise ValueError(
+                f"decoder_loss_variant must be 'prior' or 'real', got {self.decoder_loss_variant!r}"
+            )
+        for field in ("latent_dim", "batch_size", "epochs", "sample_every", "dense_units"):
+            if getattr(self, field) <= 0:
+                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
+
+    @property
+    def data_range(self) -> tuple[float, float]:
+        """The (low, high) pixel range of the data, fixed by the decoder's output activation."""
+        return _OUTPUT_RANGES[self.output_activation]
+
+    def replace(self, **overrides: Any) -> VAEGANPreset:
+        """Returns a copy with some fields changed; unknown field names raise ``TypeError``."""
+        known = {field.name for field in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TypeError(f"Unknown preset field(s) {unknown}; known fields: {sorted(known)}")
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, VAEGANPreset] = {
+    # NTUT VAE-GAN on MNIST (spec 2.1, 3.2-3.4, 3.7): latent 64, batch 100, 100 epochs.
+    "mnist": VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64),
+}
+
+
+def get_preset(name: str, **overrides: Any) -> VAEGANPreset:
+    """Returns the named preset, with ``overrides`` applied.
+
+    Example:
+        >>> get_preset("mnist", conv_kernel_size=3).conv_kernel_size
+        3
+    """
+    try:
+        preset = PRESETS[name]
+    except KeyError:
+        raise ValueError(f"Unknown preset {name!r}; available: {sorted(PRESETS)}") from None
+    return preset.replace(**overrides) if overrides else preset

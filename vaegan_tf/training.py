@@ -1,0 +1,126 @@
+"""A training run: ``model.fit`` plus the callbacks that write a run directory.
+
+A run directory holds the sample grids and progress GIF (named as the original named them),
+``history.csv`` (appended every epoch), ``history.json``, ``config.json``, TensorBoard logs
+under ``logs/`` and the whole model as ``model.keras`` (rewritten every epoch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from vaegan_tf.callbacks import (
+    GifRenderer,
+    LearningRateLogger,
+    SampleGrid,
+    TensorBoardLogger,
+)
+from vaegan_tf.presets import VAEGANPreset
+from vaegan_tf.vaegan import VAEGAN
+
+
+@dataclasses.dataclass
+class RunFiles:
+    """Where a run put its outputs."""
+
+    directory: Path
+    grids: list[Path]
+    gif: Path | None
+    history_csv: Path
+    history_json: Path
+    config: Path
+    tensorboard: Path
+    model: Path
+
+
+def run_callbacks(
+    directory: Path,
+    preset: VAEGANPreset,
+    sample_every: int,
+    seed: int | None = None,
+    fixed_latents: bool = False,
+) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
+    """The callbacks that fill a run directory, in the order they must run."""
+    grids = SampleGrid(
+        directory, every=sample_every, filename=preset.grid_filename,
+        fixed_latents=fixed_latents, seed=seed,
+    )
+    gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern)
+    callbacks = [
+        LearningRateLogger(),
+        grids,
+        TensorBoardLogger(directory / "logs", samples=grids),
+        keras.callbacks.CSVLogger(str(directory / "history.csv")),
+        keras.callbacks.ModelCheckpoint(str(directory / "model.keras")),
+        gif,
+    ]
+    return callbacks, grids, gif
+
+
+def train(
+    model: VAEGAN,
+    train_data: tf.data.Dataset,
+    directory: str | os.PathLike,
+    preset: VAEGANPreset,
+    epochs: int,
+    validation_data: tf.data.Dataset | None = None,
+    sample_every: int | None = None,
+    seed: int | None = None,
+    fixed_latents: bool = False,
+    run_config: dict[str, Any] | None = None,
+    verbose: int | str = "auto",
+) -> tuple[keras.callbacks.History, RunFiles]:
+    """Fits a compiled model and writes everything a run produces into ``directory``.
+
+    Args:
+        model: A compiled ``VAEGAN``.
+        train_data: Training batches.
+        directory: Run directory (created).
+        preset: The model's preset (file names, grid interval).
+        epochs: Epochs to train.
+        validation_data: Validation batches, evaluated after every epoch.
+        sample_every: Grid interval; the preset's by default.
+        seed: Seed of the grid latents.
+        fixed_latents: Grids decode one fixed latent batch (comparable frames).
+        run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
+        verbose: ``fit``'s verbosity.
+    """
+    if epochs <= 0:
+        raise ValueError(f"epochs must be positive, got {epochs}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config_path = directory / "config.json"
+    config_path.write_text(
+        json.dumps({"preset": preset.to_dict(), "run": run_config or {}}, indent=2) + "\n"
+    )
+    callbacks, grids, gif = run_callbacks(
+        directory, preset, sample_every or preset.sample_every, seed, fixed_latents
+    )
+    history = model.fit(
+        train_data,
+        epochs=epochs,
+        validation_data=validation_data,
+        callbacks=callbacks,
+        shuffle=False,  # the datasets shuffle themselves
+        verbose=verbose,
+    )
+    history_json = directory / "history.json"
+    history_json.write_text(json.dumps(history.history, indent=2) + "\n")
+    files = RunFiles(
+        directory=directory,
+        grids=list(grids.paths),
+        gif=gif.path,
+        history_csv=directory / "history.csv",
+        history_json=history_json,
+        config=config_path,
+        tensorboard=directory / "logs",
+        model=directory / "model.keras",
+    )
+    return history, files

@@ -1,0 +1,319 @@
+"""The VAE-GAN model: three networks, three losses, three optimizers, trained by ``model.fit``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from vaegan_tf import losses
+from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
+from vaegan_tf.presets import get_preset
+
+NETWORK_NAMES = ("encoder", "decoder", "discriminator")
+LOSS_NAMES = tuple(f"{name}_loss" for name in NETWORK_NAMES)
+
+
+@keras.saving.register_keras_serializable(package="vaegan_tf")
+class VAEGAN(keras.Model):
+    """A VAE-GAN (Larsen et al. 2016) with the NTUT project's losses.
+
+    One forward pass per batch feeds three losses (spec 3.2-3.4); each optimizer updates only
+    its own network:
+
+    - encoder: ``KL / (batch · latent) − Loss_ll / feature_loss_scale``
+    - decoder: ``−ln D(x̃) − ln D(x_p) − γ · Loss_ll`` (``decoder_loss_variant="real"`` uses
+      ``−ln D(x)`` instead of ``−ln D(x_p)``)
+    - discriminator: ``−[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))]``
+
+    The discriminator is called separately on x, x̃ and x_p, so BatchNorm sees real and fake
+    images in separate batches.
+
+    Args:
+        encoder: Model mapping images to ``2 * latent_dim`` values (mean ‖ log-variance).
+        decoder: Model mapping a latent code to an image in ``data_range``.
+        discriminator: Model mapping images to ``[P(real), features]``.
+        feature_loss_scale: Divisor of Loss_ll in the encoder loss.
+        decoder_feature_weight: γ, the weight of Loss_ll in the decoder loss.
+        decoder_loss_variant: ``"prior"`` or ``"real"`` (see above).
+        share_prior_noise: Reuse the reparameterisation noise as the prior sample.
+        data_range: (low, high) pixel range of the data and of the decoder's output.
+        seed: Seed of the model's noise draws during training.
+
+    Example:
+        >>> model = build_vaegan("mnist")
+        >>> model.compile(
+        ...     encoder_optimizer=keras.optimizers.Adam(5e-4),
+        ...     decoder_optimizer=keras.optimizers.Adam(5e-4),
+        ...     discriminator_optimizer=keras.optimizers.Adam(5e-4),
+        ... )
+        >>> model.fit(vaegan_tf.data.mnist("train"), epochs=1)  # doctest: +SKIP
+        >>> model.sample(16, seed=0).shape
+        TensorShape([16, 28, 28, 1])
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        discriminator: keras.Model,
+        feature_loss_scale: float = 4096.0,
+        decoder_feature_weight: float = 1e-8,
+        decoder_loss_variant: str = "prior",
+        share_prior_noise: bool = False,
+        data_range: tuple[float, float] = (-1.0, 1.0),
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if decoder_loss_variant not in ("prior", "real"):
+            raise ValueError(
+                f"decoder_loss_variant must be 'prior' or 'real', got {decoder_loss_variant!r}"
+            )
+        encoder_width = encoder.output_shape[-1]
+        self.latent_dim = int(decoder.input_shape[-1])
+        if encoder_width != 2 * self.latent_dim:
+            raise ValueError(
+                f"The encoder outputs {encoder_width} values but the decoder takes a "
+                f"{self.latent_dim}-d code; the encoder must output mean ‖ log-variance "
+                f"({2 * self.latent_dim} values)"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.feature_loss_scale = float(feature_loss_scale)
+        self.decoder_feature_weight = float(decoder_feature_weight)
+        self.decoder_loss_variant = decoder_loss_variant
+        self.share_prior_noise = bool(share_prior_noise)
+        self.data_range = (float(data_range[0]), float(data_range[1]))
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
+        self.encoder_optimizer: keras.optimizers.Optimizer | None = None
+        self.decoder_optimizer: keras.optimizers.Optimizer | None = None
+        self.discriminator_optimizer: keras.optimizers.Optimizer | None = None
+        self.built = True
+
+    # ----------------------------------------------------------------------------- compile
+
+    def compile(
+        self,
+        encoder_optimizer: keras.optimizers.Optimizer,
+        decoder_optimizer: keras.optimizers.Optimizer,
+        discriminator_optimizer: keras.optimizers.Optimizer,
+        **kwargs: Any,
+    ) -> None:
+        """Configures one optimizer per network.
+
+        Args:
+            encoder_optimizer: Updates only ``encoder.trainable_variables``.
+            decoder_optimizer: Updates only ``decoder.trainable_variables``.
+            discriminator_optimizer: Updates only ``discriminator.trainable_variables``.
+            **kwargs: Passed to ``keras.Model.compile`` (``jit_compile``, ``run_eagerly``,
+                ``steps_per_execution``); ``optimizer``, ``loss`` and ``metrics`` are not
+                accepted: the losses are the model's own.
+        """
+        not_allowed = sorted({"optimizer", "loss", "metrics"} & set(kwargs))
+        if not_allowed:
+            raise TypeError(
+                f"VAEGAN.compile does not take {not_allowed}: pass encoder_optimizer, "
+                "decoder_optimizer and discriminator_optimizer"
+            )
+        super().compile(optimizer=None, **kwargs)
+        self._compile_kwargs = dict(kwargs)
+        optimizers = (encoder_optimizer, decoder_optimizer, discriminator_optimizer)
+        if len({id(optimizer) for optimizer in optimizers}) != 3:
+            raise ValueError("Each network needs its own optimizer instance")
+        for name, optimizer in zip(NETWORK_NAMES, optimizers, strict=True):
+            network = getattr(self, name)
+            optimizer.build(network.trainable_variables)
+            setattr(self, f"{name}_optimizer", optimizer)
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        if not self.compiled:
+            return None
+        config = {
+            f"{name}_optimizer": keras.saving.serialize_keras_object(
+                getattr(self, f"{name}_optimizer")
+            )
+            for name in NETWORK_NAMES
+        }
+        config.update(self._compile_kwargs)
+        return config
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        config = dict(config)
+        for name in NETWORK_NAMES:
+            key = f"{name}_optimizer"
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    # ----------------------------------------------------------------------------- inference
+
+    def encode(self, images, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns the mean and log-variance of q(z | images)."""
+        statistics = self.encoder(images, training=training)
+        mean, log_var = ops.split(statistics, 2, axis=-1)
+        return mean, log_var
+
+    def decode(self, codes, training: bool = False) -> tf.Tensor:
+        """Decodes latent codes to images in ``data_range``."""
+        return self.decoder(codes, training=training)
+
+    def call(self, inputs, training: bool = False) -> tf.Tensor:
+        """Reconstructs images: Dec(μ + σ·e) when training, Dec(μ) otherwise."""
+        mean, log_var = self.encode(inputs, training=training)
+        if training:
+            mean = mean + ops.exp(0.5 * log_var) * keras.random.normal(
+                ops.shape(mean), seed=self.seed_generator
+            )
+        return self.decode(mean, training=training)
+
+    def sample(self, n: int, seed: int | None = None) -> tf.Tensor:
+        """Decodes ``n`` draws from the prior N(0, I) into images in ``data_range``.
+
+        With an integer ``seed`` the draws are reproducible (the same seed gives the same
+        images from the same weights); without one they come from the model's own generator.
+        """
+        codes = keras.random.normal(
+            (n, self.latent_dim), seed=self.seed_generator if seed is None else seed
+        )
+        return self.decode(codes)
+
+    # ----------------------------------------------------------------------------- training
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.loss_trackers.values())
+
+    def compute_losses(self, images, training: bool) -> dict[str, tf.Tensor]:
+        """One forward pass of all three networks; returns the three losses by metric name."""
+        mean, log_var = self.encode(images, training=training)
+        batch_shape = ops.shape(mean)
+        noise = keras.random.normal(batch_shape, seed=self.seed_generator)
+        prior_codes = (
+            noise if self.share_prior_noise
+            else keras.random.normal(batch_shape, seed=self.seed_generator)
+        )
+        codes = mean + ops.exp(0.5 * log_var) * noise
+        reconstructions = self.decoder(codes, training=training)
+        prior_samples = self.decoder(prior_codes, training=training)
+
+        p_real, real_features = self.discriminator(images, training=training)
+        p_reconstruction, reconstruction_features = self.discriminator(
+            reconstructions, training=training
+        )
+        p_prior, _ = self.discriminator(prior_samples, training=training)
+
+        log_likelihood = losses.feature_log_likelihood(real_features, reconstruction_features)
+        p_second = p_prior if self.decoder_loss_variant == "prior" else p_real
+        return {
+            "encoder_loss": losses.encoder_loss(
+                mean, log_var, log_likelihood, self.feature_loss_scale
+            ),
+            "decoder_loss": losses.decoder_loss(
+                p_reconstruction, p_second, log_likelihood, self.decoder_feature_weight
+            ),
+            "discriminator_loss": losses.discriminator_loss(p_real, p_reconstruction, p_prior),
+        }
+
+    def train_step(self, data) -> dict[str, tf.Tensor]:
+        images = _images_of(data)
+        with (
+            tf.GradientTape() as encoder_tape,
+            tf.GradientTape() as decoder_tape,
+            tf.GradientTape() as discriminator_tape,
+        ):
+            batch_losses = self.compute_losses(images, training=True)
+        tapes = (encoder_tape, decoder_tape, discriminator_tape)
+        # All gradients come from the same forward pass; compute them all before any update
+        # so no network's step can see another's new weights.
+        gradients = [
+            tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables)
+            for name, tape in zip(NETWORK_NAMES, tapes, strict=True)
+        ]
+        for name, network_gradients in zip(NETWORK_NAMES, gradients, strict=True):
+            optimizer = getattr(self, f"{name}_optimizer")
+            optimizer.apply_gradients(
+                zip(network_gradients, getattr(self, name).trainable_variables, strict=True)
+            )
+        return self._track(batch_losses)
+
+    def test_step(self, data) -> dict[str, tf.Tensor]:
+        return self._track(self.compute_losses(_images_of(data), training=False))
+
+    def _track(self, batch_losses: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        for name, value in batch_losses.items():
+            self.loss_trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+
+    # ----------------------------------------------------------------------------- config
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                name: keras.saving.serialize_keras_object(getattr(self, name))
+                for name in NETWORK_NAMES
+            }
+        )
+        config.update(
+            feature_loss_scale=self.feature_loss_scale,
+            decoder_feature_weight=self.decoder_feature_weight,
+            decoder_loss_variant=self.decoder_loss_variant,
+            share_prior_noise=self.share_prior_noise,
+            data_range=list(self.data_range),
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> VAEGAN:
+        config = dict(config)
+        for name in NETWORK_NAMES:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
+
+def _images_of(data):
+    """``fit`` passes ``x`` or ``(x, y)`` or ``(x, y, sample_weight)``; the model needs only x."""
+    return data[0] if isinstance(data, (tuple, list)) else data
+
+
+def build_vaegan(preset: str = "mnist", seed: int | None = None, **overrides: Any) -> VAEGAN:
+    """Builds an uncompiled VAE-GAN from a named preset.
+
+    Args:
+        preset: Preset name (see ``vaegan_tf.presets.PRESETS``).
+        seed: Seed of the model's training-noise generator.
+        **overrides: Preset fields to change, e.g. ``decoder_loss_variant="real"``.
+
+    Example:
+        >>> model = build_vaegan("mnist", conv_kernel_size=3)
+        >>> model.encoder.output_shape
+        (None, 128)
+    """
+    config = get_preset(preset, **overrides)
+    return VAEGAN(
+        build_encoder(config),
+        build_decoder(config),
+        build_discriminator(config),
+        feature_loss_scale=config.feature_loss_scale,
+        decoder_feature_weight=config.decoder_feature_weight,
+        decoder_loss_variant=config.decoder_loss_variant,
+        share_prior_noise=config.share_prior_noise,
+        data_range=config.data_range,
+        seed=seed,
+        name=f"vaegan_{config.name}",
+    )
+
+
+def adam_optimizers(learning_rate: float = 5e-4, beta_1: float = 0.9) -> dict[str, Any]:
+    """Three independent Adam optimizers, as keyword arguments for ``VAEGAN.compile``."""
+    return {
+        f"{name}_optimizer": keras.optimizers.Adam(learning_rate, beta_1=beta_1, name=name)
+        for name in NETWORK_NAMES
+    }
+
