@@ -1,0 +1,161 @@
+"""Sample grids, progress GIFs (spec 6) and the TensorBoard layout (spec 4.2)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from vaegan_tf import adam_optimizers, build_vaegan
+from vaegan_tf.callbacks import (
+    GifRenderer,
+    LearningRateLogger,
+    SampleGrid,
+    TensorBoardLogger,
+    render_gif,
+    select_gif_frames,
+)
+from vaegan_tf.plotting import save_image_grid
+
+
+def test_gif_frame_selection_matches_the_original_for_twenty_grids():
+    frames = select_gif_frames(20)
+    assert frames == [0, 1, 2, 4, 6, 8, 11, 15, 19, 19]
+    assert [4 + 5 * index for index in frames] == [4, 9, 14, 24, 34, 44, 59, 79, 99, 99]
+    assert select_gif_frames(1) == [0, 0]
+    assert select_gif_frames(0) == []
+
+
+def gif_frames(path):
+    with Image.open(path) as gif:
+        frames = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            frames.append((np.asarray(gif.convert("RGB")), gif.info["duration"]))
+        return frames, gif.info.get("loop")
+
+
+def test_render_gif_writes_the_selected_grids_at_100_ms_and_loops(tmp_path):
+    levels = [10 * index for index in range(20)]  # grid i is a flat gray of level 10·i
+    for index, level in enumerate(levels):
+        Image.new("RGBA", (288, 288), (level, level, level, 255)).save(
+            tmp_path / f"image_at_epoch_{4 + 5 * index:03d}.png")
+    path = render_gif(tmp_path, tmp_path / "number.gif")
+    frames, loop = gif_frames(path)
+    assert len(frames) == 10
+    assert [duration for _, duration in frames] == [100] * 10
+    assert loop == 0  # forever
+    shown = [int(pixels[0, 0, 0]) for pixels, _ in frames]
+    assert shown == [levels[index] for index in select_gif_frames(20)]
+    assert all(pixels.shape == (288, 288, 3) for pixels, _ in frames)
+    assert not list(tmp_path.glob("*.partial.gif"))
+
+
+def test_render_gif_errors_name_the_problem(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No grid images"):
+        render_gif(tmp_path, tmp_path / "x.gif")
+    with pytest.raises(FileNotFoundError, match="No such folder"):
+        render_gif(tmp_path / "missing", tmp_path / "x.gif")
+
+
+def test_gif_renderer_without_grids_warns_and_writes_nothing(tmp_path):
+    renderer = GifRenderer(tmp_path)
+    with pytest.warns(UserWarning, match="no GIF written"):
+        renderer.on_train_end()
+    assert renderer.path is None and not list(tmp_path.iterdir())
+
+
+def test_save_image_grid_is_a_288_square_rgba_png_in_gray(tmp_path):
+    images = np.linspace(-1, 1, 16 * 28 * 28).reshape(16, 28, 28, 1)
+    path = save_image_grid(images, tmp_path / "grid.png")
+    with Image.open(path) as image:
+        assert image.size == (288, 288) and image.mode == "RGBA"
+        pixels = np.asarray(image)
+    assert np.array_equal(pixels[..., 0], pixels[..., 1])  # gray colormap
+    assert pixels[..., 0].max() > 200 and pixels[..., 0].min() < 10  # white digits on black
+
+
+class DecoderStub:
+    """Just what SampleGrid needs from a model; decode maps codes to a brightness."""
+
+    latent_dim = 3
+    data_range = (-1.0, 1.0)
+
+    def decode(self, codes):
+        return np.tanh(codes[:, :1, None, None]) * np.ones((1, 28, 28, 1), "float32")
+
+
+def run_grid_epochs(callback, epochs):
+    callback.set_model(DecoderStub())
+    callback.on_train_begin()
+    for epoch in range(epochs):
+        callback.on_epoch_end(epoch)
+
+
+def test_sample_grid_writes_every_fifth_epoch_with_the_original_names(tmp_path):
+    grids = SampleGrid(tmp_path, every=5)
+    run_grid_epochs(grids, 12)
+    assert [path.name for path in grids.paths] == ["image_at_epoch_004.png",
+                                                   "image_at_epoch_009.png"]
+    assert grids.last_epoch == 9 and grids.last_images.shape == (16, 28, 28, 1)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [p.name for p in grids.paths]
+    assert grids.glob_pattern == "image_at_epoch_*.png"
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_sample_grid_fixed_latents_repeat_and_fresh_latents_do_not(tmp_path, fixed):
+    grids = SampleGrid(tmp_path, every=1, fixed_latents=fixed, seed=0)
+    grids.set_model(DecoderStub())
+    grids.on_train_begin()
+    grids.on_epoch_end(0)
+    first = grids.last_images
+    grids.on_epoch_end(1)
+    assert np.array_equal(first, grids.last_images) == fixed
+
+
+def read_events(directory):
+    values = {}
+    for path in directory.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                values[(value.tag, event.step)] = tf.make_ndarray(value.tensor)
+    return values
+
+
+def test_tensorboard_layout_values_and_images(tmp_path):
+    model = build_vaegan("mnist", seed=0)
+    model.compile(**adam_optimizers(2.5e-4))
+    batch = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices(batch).batch(4)
+    grids = SampleGrid(tmp_path / "grids", every=1)
+    logger = TensorBoardLogger(tmp_path / "logs", samples=grids)
+    history = model.fit(dataset, validation_data=dataset, epochs=2, verbose=0, shuffle=False,
+                        callbacks=[LearningRateLogger(), logger, grids])
+    train = read_events(tmp_path / "logs/scalars/train")
+    validation = read_events(tmp_path / "logs/scalars/validation")
+    for name in ("encoder", "decoder", "discriminator"):
+        for epoch in (0, 1):
+            assert float(train[(f"{name} loss", epoch)]) == pytest.approx(
+                history.history[f"{name}_loss"][epoch], rel=1e-6)
+            assert float(validation[(f"{name} loss", epoch)]) == pytest.approx(
+                history.history[f"val_{name}_loss"][epoch], rel=1e-6)
+        rates = read_events(tmp_path / f"logs/scalars/learning_rate/{name}")
+        assert float(rates[("learning rate", 1)]) == pytest.approx(2.5e-4)
+        assert history.history[f"{name}_learning_rate"] == pytest.approx([2.5e-4, 2.5e-4])
+    images = read_events(tmp_path / "logs/imgs")
+    # the logger ran before the grid each epoch; it still logs both grids at their epochs
+    assert sorted(step for tag, step in images if tag == "random generation") == [0, 1]
+    encoded = images[("random generation", 1)]
+    assert len(encoded) == 2 + 16  # width, height, then 16 PNG-encoded images
+    assert encoded[:2].tolist() == [b"28", b"28"]
+
+
+def test_callbacks_reject_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="every"):
+        SampleGrid(tmp_path, every=0)
+    with pytest.raises(ValueError, match="epoch"):
+        SampleGrid(tmp_path, filename="grid.png")
+
+
+def test_keras_callback_protocol_is_respected():
+    assert issubclass(SampleGrid, keras.callbacks.Callback)

@@ -1,0 +1,128 @@
+"""Every layer of the MNIST networks against the NTUT spec, section 2.1."""
+
+import keras
+import pytest
+
+from vaegan_tf import get_preset
+from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
+
+TRUNK = [
+    ("InputLayer", (None, 28, 28, 1)),
+    ("Conv2D", (None, 13, 13, 64)),
+    ("Conv2D", (None, 5, 5, 128)),
+    ("BatchNormalization", (None, 5, 5, 128)),
+    ("LeakyReLU", (None, 5, 5, 128)),
+    ("Flatten", (None, 3200)),
+    ("Dense", (None, 1024)),
+    ("BatchNormalization", (None, 1024)),
+    ("LeakyReLU", (None, 1024)),
+]
+ENCODER = [*TRUNK, ("Dense", (None, 128))]
+DISCRIMINATOR = [*TRUNK, ("Dense", (None, 1))]
+DECODER = [
+    ("InputLayer", (None, 64)),
+    ("Dense", (None, 1024)),
+    ("BatchNormalization", (None, 1024)),
+    ("ReLU", (None, 1024)),
+    ("Dense", (None, 4608)),
+    ("BatchNormalization", (None, 4608)),
+    ("ReLU", (None, 4608)),
+    ("Reshape", (None, 6, 6, 128)),
+    ("Conv2DTranspose", (None, 13, 13, 64)),
+    ("BatchNormalization", (None, 13, 13, 64)),
+    ("ReLU", (None, 13, 13, 64)),
+    ("Conv2DTranspose", (None, 28, 28, 1)),
+]
+
+
+def layer_table(model: keras.Model) -> list[tuple[str, tuple]]:
+    return [(type(layer).__name__, tuple(layer.output.shape)) for layer in model.layers]
+
+
+@pytest.mark.parametrize(
+    ("builder", "expected"),
+    [(build_encoder, ENCODER), (build_decoder, DECODER), (build_discriminator, DISCRIMINATOR)],
+)
+def test_every_layer_shape_matches_spec(builder, expected):
+    assert layer_table(builder(get_preset("mnist"))) == expected
+
+
+def test_input_names_follow_the_original():
+    preset = get_preset("mnist")
+    names = [build(preset).inputs[0].name for build in
+             (build_encoder, build_decoder, build_discriminator)]
+    assert names == ["encoder_inp", "decoder_inp", "discriminator_inp"]
+
+
+def test_convolutions_kernels_strides_and_activations():
+    encoder = build_encoder(get_preset("mnist"))
+    first, second = [layer for layer in encoder.layers if type(layer).__name__ == "Conv2D"]
+    assert first.kernel_size == second.kernel_size == (4, 4)
+    assert first.strides == second.strides == (2, 2)
+    assert first.padding == second.padding == "valid"
+    assert first.activation.negative_slope == pytest.approx(0.2)  # [U] leaky first conv
+    assert second.activation.__name__ == "linear"
+    decoder = build_decoder(get_preset("mnist"))
+    up_first, up_last = [layer for layer in decoder.layers
+                         if type(layer).__name__ == "Conv2DTranspose"]
+    assert (up_first.kernel_size, up_last.kernel_size) == ((3, 3), (4, 4))
+    assert up_last.activation.__name__ == "tanh"
+
+
+def test_leaky_relu_slope_is_the_originals_point_two_not_keras_default():
+    preset = get_preset("mnist")
+    slopes = [layer.negative_slope
+              for model in (build_encoder(preset), build_discriminator(preset))
+              for layer in model.layers if isinstance(layer, keras.layers.LeakyReLU)]
+    assert slopes == pytest.approx([0.2] * 4)
+
+
+def test_batch_norm_sits_before_every_activation_layer():
+    preset = get_preset("mnist")
+    for model in (build_encoder(preset), build_decoder(preset), build_discriminator(preset)):
+        names = [type(layer).__name__ for layer in model.layers]
+        for index, name in enumerate(names):
+            if name in ("LeakyReLU", "ReLU"):
+                assert names[index - 1] == "BatchNormalization", (model.name, index)
+
+
+def test_discriminator_sigmoid_output_and_feature_output():
+    discriminator = build_discriminator(get_preset("mnist"))
+    assert discriminator.get_layer("prob").activation.__name__ == "sigmoid"
+    assert [tuple(shape) for shape in discriminator.output_shape] == [(None, 1), (None, 3200)]
+
+
+@pytest.mark.parametrize(("tap", "producer"), [("conv", "Conv2D"),
+                                                ("batch_norm", "BatchNormalization"),
+                                                ("activation", "LeakyReLU")])
+def test_feature_tap_selects_the_conv_block_tensor(tap, producer):
+    discriminator = build_discriminator(get_preset("mnist", feature_tap=tap))
+    flatten = discriminator.outputs[1]._keras_history.operation
+    source = flatten._inbound_nodes[0].input_tensors[0]._keras_history.operation
+    assert type(source).__name__ == producer
+    assert tuple(discriminator.outputs[1].shape) == (None, 3200)
+
+
+def test_unknowns_are_preset_fields():
+    encoder = build_encoder(get_preset("mnist", conv_kernel_size=3,
+                                       first_conv_activation="linear"))
+    first = next(layer for layer in encoder.layers if type(layer).__name__ == "Conv2D")
+    assert first.kernel_size == (3, 3) and first.activation.__name__ == "linear"
+    assert encoder.layers[2].output.shape[1:] == (6, 6, 128)  # kernel 3: 28→13→6
+    decoder = build_decoder(get_preset("mnist", output_activation="sigmoid"))
+    assert decoder.layers[-1].activation.__name__ == "sigmoid"
+    assert get_preset("mnist", output_activation="sigmoid").data_range == (0.0, 1.0)
+
+
+def test_decoder_that_cannot_reach_the_image_shape_is_refused():
+    with pytest.raises(ValueError, match="image_shape"):
+        build_decoder(get_preset("mnist", decoder_base_shape=(7, 7, 128)))
+
+
+def test_bad_preset_values_are_refused():
+    with pytest.raises(ValueError, match="output_activation"):
+        get_preset("mnist", output_activation="relu")
+    with pytest.raises(TypeError, match="Unknown preset field"):
+        get_preset("mnist", latent_size=3)
+    with pytest.raises(ValueError, match="Unknown preset"):
+        get_preset("cifar")
