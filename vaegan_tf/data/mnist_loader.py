@@ -19,6 +19,7 @@ import gzip
 import importlib.util
 import os
 import pickle
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -73,8 +74,11 @@ def _tfds_directory(data_dir: str | os.PathLike | None) -> Path | None:
     root = Path(
         data_dir or os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets"
     )
-    versions = sorted(path.parent for path in root.glob("mnist/*/dataset_info.json"))
-    return versions[-1] if versions else None
+    versions = [
+        path.parent for path in root.glob("mnist/*/dataset_info.json")
+        if re.fullmatch(r"\d+\.\d+\.\d+", path.parent.name)  # not tfds' incomplete.* dirs
+    ]
+    return max(versions, key=lambda v: tuple(map(int, v.name.split(".")))) if versions else None
 
 
 def _keras_cache_file() -> Path:
