@@ -7,14 +7,18 @@ x_p = Dec(e_p) prior samples, D(·) the discriminator's probability of "real".
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import keras
 from keras import ops
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
+Tensor = Any
+"""A backend tensor or a NumPy array: every function here accepts both."""
 
-def kl_divergence(mean: keras.KerasTensor, log_var: keras.KerasTensor) -> keras.KerasTensor:
+
+def kl_divergence(mean: Tensor, log_var: Tensor) -> Tensor:
     """KL(q(z|x) ‖ N(0, I)) summed over batch and latent units.
 
     ``-0.5 · Σ (1 + log σ² − μ² − σ²)``; the original's formula image drops the leading minus
@@ -23,7 +27,7 @@ def kl_divergence(mean: keras.KerasTensor, log_var: keras.KerasTensor) -> keras.
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var))
 
 
-def feature_log_likelihood(real_features, fake_features) -> keras.KerasTensor:
+def feature_log_likelihood(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """Loss_ll: log N(fake; mean=real, var=1) summed over features, averaged over the batch.
 
     The learned-similarity term of Larsen et al., computed on the discriminator's features of
@@ -33,7 +37,7 @@ def feature_log_likelihood(real_features, fake_features) -> keras.KerasTensor:
     return ops.mean(ops.sum(log_pdf, axis=-1))
 
 
-def binary_crossentropy(target: float, probabilities) -> keras.KerasTensor:
+def binary_crossentropy(target: float, probabilities: Tensor) -> Tensor:
     """Batch mean of Keras' BCE of ``probabilities`` against a constant ``target``.
 
     Probabilities are clipped to [1e-7, 1 − 1e-7] as Keras does, so a saturated discriminator
@@ -44,8 +48,8 @@ def binary_crossentropy(target: float, probabilities) -> keras.KerasTensor:
 
 
 def encoder_loss(
-    mean, log_var, log_likelihood, feature_loss_scale: float = 4096.0
-) -> keras.KerasTensor:
+    mean: Tensor, log_var: Tensor, log_likelihood: Tensor, feature_loss_scale: float = 4096.0
+) -> Tensor:
     """L_enc = KL / (batch · latent) − Loss_ll / feature_loss_scale (spec 3.2)."""
     batch_size = ops.cast(ops.shape(mean)[0], mean.dtype)
     latent_dim = ops.cast(ops.shape(mean)[1], mean.dtype)
@@ -55,8 +59,9 @@ def encoder_loss(
 
 
 def decoder_loss(
-    p_reconstruction, p_second, log_likelihood, feature_weight: float = 1e-8
-) -> keras.KerasTensor:
+    p_reconstruction: Tensor, p_second: Tensor, log_likelihood: Tensor,
+    feature_weight: float = 1e-8,
+) -> Tensor:
     """L_dec = −ln D(x̃) − ln D(second) − γ · Loss_ll (spec 3.3; flipped labels for the fakes).
 
     ``p_second`` is D(x_p) for the prior sample (June-30 diagram) or D(x) for the real batch
@@ -69,7 +74,7 @@ def decoder_loss(
     )
 
 
-def discriminator_loss(p_real, p_reconstruction, p_prior) -> keras.KerasTensor:
+def discriminator_loss(p_real: Tensor, p_reconstruction: Tensor, p_prior: Tensor) -> Tensor:
     """L_dis = −[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))] (spec 3.4); 3 ln 2 at equilibrium."""
     return (
         binary_crossentropy(1.0, p_real)

@@ -9,6 +9,7 @@ import tensorflow as tf
 from keras import ops
 
 from vaegan_tf import losses
+from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
 from vaegan_tf.presets import get_preset
 
@@ -152,17 +153,17 @@ class VAEGAN(keras.Model):
 
     # ----------------------------------------------------------------------------- inference
 
-    def encode(self, images, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+    def encode(self, images: Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns the mean and log-variance of q(z | images)."""
         statistics = self.encoder(images, training=training)
         mean, log_var = ops.split(statistics, 2, axis=-1)
         return mean, log_var
 
-    def decode(self, codes, training: bool = False) -> tf.Tensor:
+    def decode(self, codes: Tensor, training: bool = False) -> tf.Tensor:
         """Decodes latent codes to images in ``data_range``."""
         return self.decoder(codes, training=training)
 
-    def call(self, inputs, training: bool = False) -> tf.Tensor:
+    def call(self, inputs: Tensor, training: bool = False) -> tf.Tensor:
         """Reconstructs images: Dec(μ + σ·e) when training, Dec(μ) otherwise."""
         mean, log_var = self.encode(inputs, training=training)
         if training:
@@ -188,7 +189,7 @@ class VAEGAN(keras.Model):
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.loss_trackers.values())
 
-    def compute_losses(self, images, training: bool) -> dict[str, tf.Tensor]:
+    def compute_losses(self, images: Tensor, training: bool) -> dict[str, tf.Tensor]:
         """One forward pass of all three networks; returns the three losses by metric name."""
         mean, log_var = self.encode(images, training=training)
         batch_shape = ops.shape(mean)
@@ -219,7 +220,7 @@ class VAEGAN(keras.Model):
             "discriminator_loss": losses.discriminator_loss(p_real, p_reconstruction, p_prior),
         }
 
-    def train_step(self, data) -> dict[str, tf.Tensor]:
+    def train_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
         images = _images_of(data)
         with (
             tf.GradientTape() as encoder_tape,
@@ -241,7 +242,7 @@ class VAEGAN(keras.Model):
             )
         return self._track(batch_losses)
 
-    def test_step(self, data) -> dict[str, tf.Tensor]:
+    def test_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
         return self._track(self.compute_losses(_images_of(data), training=False))
 
     def _track(self, batch_losses: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -277,7 +278,7 @@ class VAEGAN(keras.Model):
         return cls(**config)
 
 
-def _images_of(data):
+def _images_of(data: Tensor | tuple) -> Tensor:
     """``fit`` passes ``x`` or ``(x, y)`` or ``(x, y, sample_weight)``; the model needs only x."""
     return data[0] if isinstance(data, (tuple, list)) else data
 

@@ -126,6 +126,8 @@ def render_gif(
 class GifRenderer(keras.callbacks.Callback):
     """At the end of training, renders the grids in ``directory`` into a progress GIF.
 
+    ``render()`` does the same at any time, e.g. on the folder of an earlier run.
+
     Args:
         directory: Folder holding the grids (a ``SampleGrid``'s directory).
         filename: GIF name (``number.gif`` for MNIST, ``vaegan_face.gif`` for faces).
@@ -135,6 +137,7 @@ class GifRenderer(keras.callbacks.Callback):
         path: The GIF written, or None if training produced no grids.
 
     Example:
+        >>> GifRenderer("runs/old_run").render()  # doctest: +SKIP
         >>> callbacks = [SampleGrid("runs/mnist"), GifRenderer("runs/mnist")]
         >>> model.fit(train, epochs=10, callbacks=callbacks)  # doctest: +SKIP
     """
@@ -151,9 +154,14 @@ class GifRenderer(keras.callbacks.Callback):
         self.pattern = pattern
         self.path: Path | None = None
 
+    def render(self) -> Path:
+        """Renders the GIF from the grids now in ``directory``; also usable outside ``fit``."""
+        self.path = render_gif(self.directory, self.directory / self.filename, self.pattern)
+        return self.path
+
     def on_train_end(self, logs: dict | None = None) -> None:
         try:
-            self.path = render_gif(self.directory, self.directory / self.filename, self.pattern)
+            self.render()
         except FileNotFoundError as error:
             warnings.warn(
                 f"{error}; no GIF written (train for at least one grid interval)", stacklevel=2
