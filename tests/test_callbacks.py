@@ -159,3 +159,14 @@ def test_callbacks_reject_bad_arguments(tmp_path):
 
 def test_keras_callback_protocol_is_respected():
     assert issubclass(SampleGrid, keras.callbacks.Callback)
+
+
+def test_gif_renderer_renders_an_existing_folder(tmp_path):
+    for index in range(3):
+        Image.new("RGBA", (288, 288), (index, 0, 0, 255)).save(
+            tmp_path / f"face_at_epoch_{index:03d}.png")
+    renderer = GifRenderer(tmp_path, filename="vaegan_face.gif", pattern="face_at_epoch_*.png")
+    path = renderer.render()
+    assert path == tmp_path / "vaegan_face.gif" == renderer.path
+    frames, _ = gif_frames(path)
+    assert len(frames) == len(select_gif_frames(3)) == 4
