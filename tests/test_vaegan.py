@@ -176,8 +176,11 @@ def test_compile_refuses_shared_or_missing_optimizers():
     with pytest.raises(ValueError, match="own optimizer"):
         model.compile(encoder_optimizer=shared, decoder_optimizer=shared,
                       discriminator_optimizer=keras.optimizers.Adam())
+    assert not model.compiled  # a refused compile leaves the model as it was
     with pytest.raises(TypeError, match="does not take"):
         model.compile(**vaegan_tf.adam_optimizers(), loss="mse")
+    with pytest.raises(ValueError, match="decoder_loss_variant"):
+        build_vaegan("mnist", decoder_loss_variant="may")
 
 
 def test_mismatched_networks_are_refused():

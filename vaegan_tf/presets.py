@@ -13,6 +13,7 @@ from typing import Any, Literal
 OutputActivation = Literal["tanh", "sigmoid"]
 FeatureTap = Literal["conv", "batch_norm", "activation"]
 DecoderLossVariant = Literal["prior", "real"]
+DECODER_LOSS_VARIANTS = ("prior", "real")
 
 _OUTPUT_RANGES: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
@@ -96,9 +97,10 @@ class VAEGANPreset:
                 "feature_tap must be 'conv', 'batch_norm' or 'activation', "
                 f"got {self.feature_tap!r}"
             )
-        if self.decoder_loss_variant not in ("prior", "real"):
+        if self.decoder_loss_variant not in DECODER_LOSS_VARIANTS:
             raise ValueError(
-                f"decoder_loss_variant must be 'prior' or 'real', got {self.decoder_loss_variant!r}"
+                f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
+                f"got {self.decoder_loss_variant!r}"
             )
         for field in ("latent_dim", "batch_size", "epochs", "sample_every", "dense_units"):
             if getattr(self, field) <= 0:

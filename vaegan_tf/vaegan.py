@@ -11,7 +11,7 @@ from keras import ops
 from vaegan_tf import losses
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
-from vaegan_tf.presets import get_preset
+from vaegan_tf.presets import DECODER_LOSS_VARIANTS, get_preset
 
 NETWORK_NAMES = ("encoder", "decoder", "discriminator")
 LOSS_NAMES = tuple(f"{name}_loss" for name in NETWORK_NAMES)
@@ -69,9 +69,10 @@ class VAEGAN(keras.Model):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if decoder_loss_variant not in ("prior", "real"):
+        if decoder_loss_variant not in DECODER_LOSS_VARIANTS:
             raise ValueError(
-                f"decoder_loss_variant must be 'prior' or 'real', got {decoder_loss_variant!r}"
+                f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
+                f"got {decoder_loss_variant!r}"
             )
         encoder_width = encoder.output_shape[-1]
         self.latent_dim = int(decoder.input_shape[-1])
@@ -122,11 +123,11 @@ class VAEGAN(keras.Model):
                 f"VAEGAN.compile does not take {not_allowed}: pass encoder_optimizer, "
                 "decoder_optimizer and discriminator_optimizer"
             )
-        super().compile(optimizer=None, **kwargs)
-        self._compile_kwargs = dict(kwargs)
         optimizers = (encoder_optimizer, decoder_optimizer, discriminator_optimizer)
         if len({id(optimizer) for optimizer in optimizers}) != 3:
             raise ValueError("Each network needs its own optimizer instance")
+        super().compile(optimizer=None, **kwargs)
+        self._compile_kwargs = dict(kwargs)
         for name, optimizer in zip(NETWORK_NAMES, optimizers, strict=True):
             network = getattr(self, name)
             optimizer.build(network.trainable_variables)
