@@ -32,6 +32,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sample-every", type=int, default=preset.sample_every,
         help="write a 4x4 sample grid every N epochs",
     )
+    parser.add_argument(
+        "--learning-rate", type=float, default=preset.learning_rate,
+        help="initial learning rate of the three Adam optimizers",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, data and samples")
     parser.add_argument("--out", default="runs/mnist", help="run directory")
     parser.add_argument(
@@ -47,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run without XLA (jit_compile); XLA is about 2x faster on this CPU",
     )
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "sample_every", "limit"):
+    for name in ("epochs", "batch_size", "sample_every", "limit", "learning_rate"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive, got {value}")
@@ -57,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     keras.utils.set_random_seed(args.seed)
-    preset = vaegan_tf.get_preset("mnist")
+    preset = vaegan_tf.get_preset("mnist", learning_rate=args.learning_rate)
     try:
         train_data = data.mnist(
             "train", batch_size=args.batch_size, limit=args.limit, seed=args.seed,

@@ -27,7 +27,8 @@ def load_script(name):
 def one_epoch_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     code = load_script("train_mnist").main(
-        ["--epochs", "1", "--limit", "1000", "--sample-every", "1", "--out", str(out)])
+        ["--epochs", "1", "--limit", "1000", "--sample-every", "1", "--learning-rate", "2e-4",
+         "--out", str(out)])
     return code, out
 
 
@@ -49,6 +50,8 @@ def test_one_epoch_on_1000_real_digits_writes_the_run_directory(one_epoch_run):
     assert history["encoder_loss"][0] == pytest.approx(float(rows[0]["encoder_loss"]))
     config = json.loads((out / "config.json").read_text())
     assert config["preset"]["latent_dim"] == 64 and config["run"]["limit"] == 1000
+    assert config["preset"]["learning_rate"] == 2e-4
+    assert float(rows[0]["decoder_learning_rate"]) == pytest.approx(2e-4)
     assert sorted(p.name for p in (out / "logs" / "scalars").iterdir()) == [
         "learning_rate", "train", "validation"]
 
@@ -78,7 +81,8 @@ def test_missing_mnist_exits_2_with_the_how_to(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--limit", "--sample-every"])
+@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--limit", "--sample-every",
+                                  "--learning-rate"])
 def test_non_positive_numbers_are_usage_errors(flag):
     with pytest.raises(SystemExit) as exit_info:
         load_script("train_mnist").parse_args([flag, "0"])
