@@ -47,8 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="skip the per-epoch validation on the 10k test digits (the original had none)",
     )
     parser.add_argument(
-        "--no-jit", action="store_true",
-        help="run without XLA (jit_compile); XLA is about 2x faster on this CPU",
+        "--jit", action="store_true",
+        help="compile the train step with XLA: +3%% images/s here, after a ~14 s compile",
     )
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size", "sample_every", "limit", "learning_rate"):
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     model = vaegan_tf.build_vaegan("mnist", seed=args.seed)
     model.compile(
         **vaegan_tf.adam_optimizers(preset.learning_rate, preset.adam_beta_1),
-        jit_compile=not args.no_jit,
+        jit_compile=args.jit,
     )
     started = time.time()
     history, files = training.train(

@@ -70,7 +70,13 @@ def test_unpickler_refuses_anything_but_numpy(tmp_path):
 
 def test_pipeline_batches_limit_and_range(no_tfds_or_keras_cache):
     batches = list(data.mnist("train", batch_size=100, limit=250, seed=0))
-    assert [batch.shape[0] for batch in batches] == [100, 100, 50]
+    assert [batch.shape[0] for batch in batches] == [100, 100]  # static shape: short one dropped
+    assert data.mnist("train", batch_size=100).element_spec.shape.as_list() == [100, 28, 28, 1]
+    assert data.mnist("test", batch_size=100).element_spec.shape.as_list() == [None, 28, 28, 1]
+    kept = data.mnist("train", batch_size=100, limit=250, drop_remainder=False)
+    assert [batch.shape[0] for batch in kept] == [100, 100, 50]
+    validation = data.mnist("test", batch_size=100, limit=250)
+    assert [batch.shape[0] for batch in validation] == [100, 100, 50]  # every test image counts
     first = batches[0].numpy()
     assert first.shape == (100, 28, 28, 1) and first.dtype == np.float32
     assert first.min() == -1.0 and first.max() == 1.0
