@@ -34,7 +34,7 @@ mnist-results: $(STAMP)
 		$(MNIST_RUN)/history.json $(MNIST_RUN)/config.json img/mnist/
 
 bench: $(STAMP)
-	$(PY) benchmarks/train_step.py
+	$(PY) benchmarks/train_step.py --json benchmarks/train_step_results.json
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--jit", action="store_true",
-        help="compile the train step with XLA: +3%% images/s here, after a ~14 s compile",
+        help="compile the train step with XLA (a ~15 s compile first; see the README's Speed)",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",

@@ -199,8 +199,9 @@ def mnist(
         value_range: Pixel range of the output; the model preset's ``data_range``.
         with_labels: Yield ``(images, labels)`` instead of images.
         drop_remainder: Drop a last batch smaller than ``batch_size``; defaults to True for
-            ``train`` (every batch then has a static shape, which made the train step 26%
-            faster here; 60 000 / 100 leaves no remainder) and False for ``test``.
+            ``train`` (every batch then has the same static shape, and a short batch would
+            weigh its few images as much as a full one; 60 000 / 100 leaves no remainder) and
+            False for ``test`` (every validation image counts).
         data_dir: A TFDS data directory to look in first (see ``load_mnist``).
 
     Example:
