@@ -141,3 +141,9 @@ def test_a_prepared_tfds_directory_comes_first(no_tfds_or_keras_cache):
     assert train.images[order][:, 0, 0].tolist() == [0, 10, 20]
     batch = next(iter(data.mnist("test", batch_size=2, data_dir=data_dir)))
     assert batch.shape == (2, 28, 28, 1)
+
+
+def test_one_import_exposes_the_data_module():
+    import vaegan_tf
+
+    assert vaegan_tf.data.mnist is data.mnist
