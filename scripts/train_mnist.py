@@ -47,6 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="skip the per-epoch validation on the 10k test digits (the original had none)",
     )
     parser.add_argument(
+        "--schedule", type=int, choices=(1, 2, 3, 4), default=None,
+        help="NTUT learning-rate schedule, driven by each network's validation loss "
+        "(default: none, constant rate as in the original MNIST run)",
+    )
+    parser.add_argument(
         "--jit", action="store_true",
         help="compile the train step with XLA (a ~15 s compile first; see the README's Speed)",
     )
@@ -56,6 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "fields in vaegan_tf/presets.py)",
     )
     args = parser.parse_args(argv)
+    if args.schedule not in (None, 1) and args.no_validation:
+        parser.error(f"--schedule {args.schedule} needs validation; drop --no-validation")
     try:
         args.overrides = dict(preset.parse_override(item) for item in args.set)
         preset.replace(**args.overrides)
@@ -96,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     history, files = training.train(
         model, train_data, args.out, preset, epochs=args.epochs,
         validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
-        fixed_latents=args.fixed_latents,
+        fixed_latents=args.fixed_latents, schedule=args.schedule,
         run_config={"script": "scripts/train_mnist.py", "argv": sys.argv[1:], **vars(args)},
     )
     minutes = (time.time() - started) / 60

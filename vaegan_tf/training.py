@@ -21,6 +21,7 @@ from vaegan_tf.callbacks import (
     LearningRateLogger,
     SampleGrid,
     TensorBoardLogger,
+    learning_rate_schedule,
 )
 from vaegan_tf.presets import VAEGANPreset
 from vaegan_tf.vaegan import VAEGAN
@@ -46,15 +47,20 @@ def run_callbacks(
     sample_every: int,
     seed: int | None = None,
     fixed_latents: bool = False,
+    schedule: int | None = None,
 ) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
-    """The callbacks that fill a run directory, in the order they must run."""
+    """The callbacks that fill a run directory, in the order they must run.
+
+    A learning-rate ``schedule`` (1-4) updates the rates first, so the history, CSV and
+    TensorBoard all record the rate the next epoch uses.
+    """
     grids = SampleGrid(
         directory, every=sample_every, filename=preset.grid_filename,
         fixed_latents=fixed_latents, seed=seed,
     )
     gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern)
     callbacks = [
-        LearningRateLogger(),
+        LearningRateLogger() if schedule is None else learning_rate_schedule(schedule),
         grids,
         TensorBoardLogger(directory / "logs", samples=grids),
         keras.callbacks.CSVLogger(str(directory / "history.csv")),
@@ -74,6 +80,7 @@ def train(
     sample_every: int | None = None,
     seed: int | None = None,
     fixed_latents: bool = False,
+    schedule: int | None = None,
     run_config: dict[str, Any] | None = None,
     verbose: int | str = "auto",
 ) -> tuple[keras.callbacks.History, RunFiles]:
@@ -89,6 +96,8 @@ def train(
         sample_every: Grid interval; the preset's by default.
         seed: Seed of the grid latents.
         fixed_latents: Grids decode one fixed latent batch (comparable frames).
+        schedule: NTUT learning-rate schedule 1-4 (needs ``validation_data`` unless 1);
+            None keeps the compiled rates.
         run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
         verbose: ``fit``'s verbosity.
     """
@@ -100,8 +109,10 @@ def train(
     config_path.write_text(
         json.dumps({"preset": preset.to_dict(), "run": run_config or {}}, indent=2) + "\n"
     )
+    if schedule is not None and schedule != 1 and validation_data is None:
+        raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
     callbacks, grids, gif = run_callbacks(
-        directory, preset, sample_every or preset.sample_every, seed, fixed_latents
+        directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule
     )
     history = model.fit(
         train_data,
