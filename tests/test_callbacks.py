@@ -1,6 +1,5 @@
 """Sample grids, progress GIFs (spec 6) and the TensorBoard layout (spec 4.2)."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -155,10 +154,6 @@ def test_callbacks_reject_bad_arguments(tmp_path):
         SampleGrid(tmp_path, every=0)
     with pytest.raises(ValueError, match="epoch"):
         SampleGrid(tmp_path, filename="grid.png")
-
-
-def test_keras_callback_protocol_is_respected():
-    assert issubclass(SampleGrid, keras.callbacks.Callback)
 
 
 def test_gif_renderer_renders_an_existing_folder(tmp_path):

@@ -28,6 +28,7 @@ def test_real_mnist_from_the_wheel(no_tfds_or_keras_cache):
     assert train.images.max() == 255 and train.images.min() == 0
     # MNIST's published order and class counts
     assert train.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert not train.images.flags.writeable  # cached and shared between callers
     assert test.labels[:5].tolist() == [7, 2, 1, 0, 4]
     assert np.bincount(train.labels).tolist() == [5923, 6742, 5958, 6131, 5842,
                                                   5421, 5918, 6265, 5851, 5949]

