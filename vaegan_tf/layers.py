@@ -1,0 +1,80 @@
+"""Custom layers, written with ``keras.ops`` so they serialize and run on any batch size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+SELF_DISTANCE = 1e6  # added to each sample's distance to itself: exp(-1e6) is exactly 0
+
+
+@keras.saving.register_keras_serializable(package="vaegan_tf")
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Minibatch discrimination (Salimans et al. 2016), the original's ``MinibatchLayer``.
+
+    Lets the discriminator see how similar a sample is to the rest of its batch, which
+    counters mode collapse (spec 2.3, following OpenAI improved-gan's layer):
+
+    1. ``W = θ / ‖θ‖ · exp(log_weight_scale)``, θ of shape (features, kernels, kernel_dim),
+       each (kernel, dim) column normalised over the feature axis;
+    2. ``M = x · W`` → (batch, kernels, kernel_dim);
+    3. ``o_ik = Σ_{j≠i} exp(−Σ_d |M_ikd − M_jkd|) + b_k`` (the sample itself is excluded);
+    4. output ``concat(x, o)``: ``features + kernels`` values.
+
+    Output depends on the whole batch; with a batch of one, ``o = b``.
+
+    Args:
+        num_kernels: Number of similarity kernels (appended features); 16 in the original.
+        kernel_dim: Dimension of each kernel's projection; 5 (improved-gan's default, [U]).
+
+    Example:
+        >>> MinibatchDiscrimination(16, 5)(keras.ops.ones((8, 25088))).shape
+        (8, 25104)
+    """
+
+    def __init__(self, num_kernels: int = 16, kernel_dim: int = 5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if num_kernels <= 0 or kernel_dim <= 0:
+            raise ValueError("num_kernels and kernel_dim must be positive")
+        self.num_kernels = num_kernels
+        self.kernel_dim = kernel_dim
+
+    def build(self, input_shape: tuple) -> None:
+        features = input_shape[-1]
+        self.theta = self.add_weight(
+            shape=(features, self.num_kernels, self.kernel_dim), name="theta",
+            initializer=keras.initializers.RandomNormal(stddev=0.05),
+        )
+        self.log_weight_scale = self.add_weight(
+            shape=(self.num_kernels, self.kernel_dim), name="log_weight_scale",
+            initializer="zeros",
+        )
+        self.bias = self.add_weight(
+            shape=(self.num_kernels,), name="bias", initializer=keras.initializers.Constant(-1.0)
+        )
+
+    def call(self, inputs: Any) -> Any:
+        norms = ops.sqrt(ops.sum(ops.square(self.theta), axis=0, keepdims=True))
+        weights = self.theta / norms * ops.exp(self.log_weight_scale)
+        features = ops.shape(self.theta)[0]
+        projected = ops.reshape(
+            ops.matmul(inputs, ops.reshape(weights, (features, -1))),
+            (-1, self.num_kernels, self.kernel_dim),
+        )
+        # (batch_i, batch_j, kernels): L1 distance between samples i and j per kernel
+        distances = ops.sum(
+            ops.abs(ops.expand_dims(projected, 1) - ops.expand_dims(projected, 0)), axis=-1
+        )
+        batch_size = ops.shape(inputs)[0]
+        distances = distances + SELF_DISTANCE * ops.expand_dims(ops.eye(batch_size), -1)
+        similarity = ops.sum(ops.exp(-distances), axis=1) + self.bias
+        return ops.concatenate([inputs, ops.cast(similarity, inputs.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*input_shape[:-1], input_shape[-1] + self.num_kernels)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_kernels": self.num_kernels,
+                "kernel_dim": self.kernel_dim}
