@@ -144,3 +144,46 @@ def test_preset_overrides_parse_to_the_fields_type(text, expected):
 def test_bad_preset_overrides_are_refused(text):
     with pytest.raises(ValueError):
         get_preset("mnist").parse_override(text)
+
+
+FACE_TRUNK = [
+    ("InputLayer", (None, 64, 64, 3)),
+    ("Conv2D", (None, 31, 31, 64)),
+    ("Conv2D", (None, 14, 14, 128)),
+    ("BatchNormalization", (None, 14, 14, 128)),
+    ("LeakyReLU", (None, 14, 14, 128)),
+    ("Flatten", (None, 25088)),
+]
+FACE_DENSE = [("Dense", (None, 1024)), ("BatchNormalization", (None, 1024)),
+              ("LeakyReLU", (None, 1024))]
+FACE_ENCODER = [*FACE_TRUNK, *FACE_DENSE, ("Dense", (None, 4096))]
+FACE_DISCRIMINATOR = [*FACE_TRUNK, ("MinibatchDiscrimination", (None, 25104)),
+                      ("Dropout", (None, 25104)), *FACE_DENSE, ("Dense", (None, 1))]
+FACE_DECODER = [
+    ("InputLayer", (None, 2048)),
+    ("Dense", (None, 1024)), ("BatchNormalization", (None, 1024)), ("ReLU", (None, 1024)),
+    ("Dense", (None, 28800)), ("BatchNormalization", (None, 28800)), ("ReLU", (None, 28800)),
+    ("Reshape", (None, 15, 15, 128)),
+    ("Conv2DTranspose", (None, 31, 31, 64)), ("BatchNormalization", (None, 31, 31, 64)),
+    ("ReLU", (None, 31, 31, 64)),
+    ("Conv2DTranspose", (None, 64, 64, 3)),
+]
+
+
+@pytest.mark.parametrize(
+    ("builder", "expected", "millions"),
+    [(build_encoder, FACE_ENCODER, 30.0), (build_decoder, FACE_DECODER, 31.8),
+     (build_discriminator, FACE_DISCRIMINATOR, 27.9)],
+)
+def test_face_networks_match_spec_2_2_and_its_parameter_counts(builder, expected, millions):
+    model = builder(get_preset("faces"))
+    assert layer_table(model) == expected
+    assert round(model.count_params() / 1e6, 1) == millions  # spec 2.4
+    if builder is build_discriminator:
+        assert model.get_layer("minibatch_layer").num_kernels == 16
+        assert [tuple(shape) for shape in model.output_shape] == [(None, 1), (None, 25088)]
+
+
+def test_mnist_discriminator_has_no_minibatch_layer_or_dropout():
+    names = {type(layer).__name__ for layer in build_discriminator(get_preset("mnist")).layers}
+    assert not names & {"MinibatchDiscrimination", "Dropout"}

@@ -190,3 +190,16 @@ def test_mismatched_networks_are_refused():
     with pytest.raises(ValueError, match="mean ‖ log-variance"):
         VAEGAN(build_encoder(preset.replace(latent_dim=32)), build_decoder(preset),
                build_discriminator(preset))
+
+
+def test_face_model_trains_one_step_with_any_batch_size():
+    model = build_vaegan("faces", seed=0)
+    model.compile(**vaegan_tf.adam_optimizers())
+    assert model.data_range == (-1.0, 1.0) and model.latent_dim == 2048
+    before = trainable_snapshot(model.discriminator)
+    for batch in (3, 1):  # minibatch discrimination with a short and a single-image batch
+        images = np.random.default_rng(batch).uniform(-1, 1, (batch, 64, 64, 3))
+        losses = model.train_step(images.astype("float32"))
+        assert all(np.isfinite(float(value)) for value in losses.values())
+    assert changed(before, model.discriminator)
+    assert np.asarray(model.sample(2, seed=0)).shape == (2, 64, 64, 3)

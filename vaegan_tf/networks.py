@@ -13,6 +13,7 @@ import math
 import keras
 from keras import layers
 
+from vaegan_tf.layers import MinibatchDiscrimination
 from vaegan_tf.presets import VAEGANPreset
 
 
@@ -102,6 +103,8 @@ def build_decoder(preset: VAEGANPreset) -> keras.Model:
 def build_discriminator(preset: VAEGANPreset) -> keras.Model:
     """Image → [P(real), learned-similarity features] (the encoder's trunk, then Dense 1 sigmoid).
 
+    Faces add minibatch discrimination and dropout between the conv block and the dense layer.
+
     The second output is the flattened conv-block tensor chosen by ``preset.feature_tap``;
     the VAE-GAN's Loss_ll compares it between real images and reconstructions (spec 3.2).
 
@@ -111,6 +114,12 @@ def build_discriminator(preset: VAEGANPreset) -> keras.Model:
     """
     inputs = keras.Input(preset.image_shape, name="discriminator_inp")
     trunk, features = _conv_block(inputs, preset)
+    if preset.minibatch_kernels:
+        trunk = MinibatchDiscrimination(
+            preset.minibatch_kernels, preset.minibatch_kernel_dim, name="minibatch_layer"
+        )(trunk)
+    if preset.discriminator_dropout:
+        trunk = layers.Dropout(preset.discriminator_dropout)(trunk)
     x = _dense_block(trunk, preset.dense_units, "leaky_relu", preset.leaky_relu_slope)
     probability = layers.Dense(1, activation="sigmoid", name="prob")(x)
     return keras.Model(inputs, [probability, features], name="discriminator")

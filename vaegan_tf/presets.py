@@ -36,6 +36,12 @@ class VAEGANPreset:
         leaky_relu_slope: Negative slope of every LeakyReLU (``tf.nn.leaky_relu``'s 0.2;
             Keras 3's layer default would be 0.3).
         dense_units: Width of the hidden dense layer in all three networks.
+        minibatch_kernels: Kernels of a ``MinibatchDiscrimination`` layer after the
+            discriminator's flattened conv block (0: none, as in the MNIST D).
+        minibatch_kernel_dim: Dimension of each minibatch kernel (5, improved-gan's default [U]).
+        discriminator_dropout: Dropout rate before the discriminator's dense layer (0: none).
+            [U] for faces: 0.3, the TF DCGAN tutorial's D dropout, the code lineage the
+            notebooks followed.
         decoder_base_shape: Shape the decoder's second dense layer is reshaped to.
         decoder_filters: Filters of the first transposed convolution.
         decoder_kernel_sizes: Kernels of the two transposed convolutions (forced by the shapes).
@@ -69,6 +75,9 @@ class VAEGANPreset:
     first_conv_activation: str = "leaky_relu"
     leaky_relu_slope: float = 0.2
     dense_units: int = 1024
+    minibatch_kernels: int = 0
+    minibatch_kernel_dim: int = 5
+    discriminator_dropout: float = 0.0
     decoder_base_shape: tuple[int, int, int] = (6, 6, 128)
     decoder_filters: int = 64
     decoder_kernel_sizes: tuple[int, int] = (3, 4)
@@ -102,9 +111,16 @@ class VAEGANPreset:
                 f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
                 f"got {self.decoder_loss_variant!r}"
             )
-        for field in ("latent_dim", "batch_size", "epochs", "sample_every", "dense_units"):
+        for field in ("latent_dim", "batch_size", "epochs", "sample_every", "dense_units",
+                      "minibatch_kernel_dim"):
             if getattr(self, field) <= 0:
                 raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
+        if self.minibatch_kernels < 0:
+            raise ValueError(f"minibatch_kernels must be >= 0, got {self.minibatch_kernels}")
+        if not 0.0 <= self.discriminator_dropout < 1.0:
+            raise ValueError(
+                f"discriminator_dropout must be in [0, 1), got {self.discriminator_dropout}"
+            )
 
     @property
     def data_range(self) -> tuple[float, float]:
@@ -151,6 +167,14 @@ class VAEGANPreset:
 PRESETS: dict[str, VAEGANPreset] = {
     # NTUT VAE-GAN on MNIST (spec 2.1, 3.2-3.4, 3.7): latent 64, batch 100, 100 epochs.
     "mnist": VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64),
+    # NTUT face VAE-GAN (spec 2.2): 64x64x3, latent 2048, minibatch discrimination (+16) and
+    # dropout in D. Batch size is [U]: 64 (the README says a smaller batch fixed collapse).
+    "faces": VAEGANPreset(
+        name="faces", image_shape=(64, 64, 3), latent_dim=2048,
+        decoder_base_shape=(15, 15, 128), minibatch_kernels=16, discriminator_dropout=0.3,
+        batch_size=64, grid_filename="face_at_epoch_{epoch:03d}.png",
+        gif_filename="vaegan_face.gif",
+    ),
 }
 
 
