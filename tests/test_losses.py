@@ -81,3 +81,30 @@ def test_saturated_probabilities_are_clipped_like_keras():
     zero = np.zeros((2, 1), "float32")
     assert float(losses.binary_crossentropy(1.0, zero)) == pytest.approx(-math.log(1e-7),
                                                                           rel=1e-3)
+
+
+def test_discriminator_loss_with_per_sample_soft_targets():
+    real_targets = np.array([[0.7], [1.2], [0.9], [1.0], [0.0]], "float32")
+    fake_targets = np.array([[0.3], [0.0], [0.1], [1.0], [0.2]], "float32")
+    # Unsaturated probabilities: float32 clipping near 1 differs from the float64 reference.
+    p_real, p_reconstruction = (np.clip(p, 0.01, 0.99) for p in (P_REAL, P_RECONSTRUCTION))
+    expected = (np_bce(real_targets, p_real) + np_bce(fake_targets, p_reconstruction)
+                + np_bce(0.0, P_PRIOR))
+    value = losses.discriminator_loss(p_real, p_reconstruction, P_PRIOR,
+                                      real_targets, fake_targets, 0.0)
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def test_noisy_labels_are_soft_in_range_and_flipped_at_the_given_rate():
+    targets = np.asarray(losses.noisy_labels((20000, 1), (0.7, 1.2), (0.0, 0.3), 0.1, seed=5))
+    flipped = targets < 0.5
+    assert targets.shape == (20000, 1)
+    assert targets[~flipped].min() >= 0.7 and targets[~flipped].max() <= 1.2
+    assert targets[flipped].min() >= 0.0 and targets[flipped].max() <= 0.3
+    assert flipped.mean() == pytest.approx(0.1, abs=0.01)
+    assert targets[~flipped].mean() == pytest.approx(0.95, abs=0.01)
+
+
+def test_noisy_labels_without_flips_stay_in_their_range():
+    targets = np.asarray(losses.noisy_labels((5000, 1), (0.0, 0.3), (0.7, 1.2), 0.0, seed=5))
+    assert targets.min() >= 0.0 and targets.max() <= 0.3

@@ -203,3 +203,43 @@ def test_face_model_trains_one_step_with_any_batch_size():
         assert all(np.isfinite(float(value)) for value in losses.values())
     assert changed(before, model.discriminator)
     assert np.asarray(model.sample(2, seed=0)).shape == (2, 64, 64, 3)
+
+
+def test_label_tricks_only_in_the_soft_label_preset():
+    assert build_vaegan("mnist").uses_label_noise is False
+    soft = vaegan_tf.PRESETS["faces-soft-labels"]
+    assert (soft.real_label_range, soft.fake_label_range, soft.label_flip_probability) == (
+        (0.7, 1.2), (0.0, 0.3), 0.05)
+    assert vaegan_tf.PRESETS["faces"].label_flip_probability == 0.0
+
+
+def test_soft_labels_train_the_discriminator_but_validation_keeps_hard_labels(mnist_like_batch):
+    model = compiled(real_label_range=(0.7, 1.2), fake_label_range=(0.0, 0.3),
+                     label_flip_probability=0.5)
+    assert model._discriminator_targets((8, 1), training=False) == (1.0, 0.0, 0.0)
+    real, reconstruction, prior = (
+        np.asarray(t) for t in model._discriminator_targets((8, 1), training=True))
+    for targets in (real, reconstruction, prior):
+        assert targets.shape == (8, 1)
+        in_real = (targets >= 0.7) & (targets <= 1.2)
+        in_fake = (targets >= 0.0) & (targets <= 0.3)
+        assert np.all(in_real | in_fake)
+    logs = model.train_step(mnist_like_batch)
+    assert all(np.isfinite(float(value)) for value in logs.values())
+    rebuilt = VAEGAN.from_config(json.loads(json.dumps(model.get_config())))
+    assert rebuilt.real_label_range == (0.7, 1.2)
+    assert rebuilt.label_flip_probability == 0.5
+
+
+def test_hard_labels_draw_no_extra_random_numbers(mnist_like_batch):
+    def draws_per_step(**overrides) -> int:
+        model = build_vaegan("mnist", seed=3, **overrides)
+        start = int(np.asarray(model.seed_generator.state)[1])
+        model.compute_losses(mnist_like_batch, training=True)
+        return int(np.asarray(model.seed_generator.state)[1]) - start
+
+    # Hard labels: only the two latent draws, as in the faithful port. Soft labels: one more
+    # draw per target set; noisy labels: three per target set (soft, flipped, coin).
+    assert draws_per_step() == 2
+    assert draws_per_step(real_label_range=(0.7, 1.2)) == 2 + 3
+    assert draws_per_step(real_label_range=(0.7, 1.2), label_flip_probability=0.1) == 2 + 9

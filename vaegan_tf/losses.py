@@ -37,13 +37,14 @@ def feature_log_likelihood(real_features: Tensor, fake_features: Tensor) -> Tens
     return ops.mean(ops.sum(log_pdf, axis=-1))
 
 
-def binary_crossentropy(target: float, probabilities: Tensor) -> Tensor:
-    """Batch mean of Keras' BCE of ``probabilities`` against a constant ``target``.
+def binary_crossentropy(target: float | Tensor, probabilities: Tensor) -> Tensor:
+    """Batch mean of Keras' BCE of ``probabilities`` (shape (batch, 1)) against ``target``.
 
-    Probabilities are clipped to [1e-7, 1 − 1e-7] as Keras does, so a saturated discriminator
-    gives a finite loss (−ln 1e-7 ≈ 16.1).
+    ``target`` is a constant or one target per sample (soft or noisy labels). Probabilities
+    are clipped to [1e-7, 1 − 1e-7] as Keras does, so a saturated discriminator gives a finite
+    loss (−ln 1e-7 ≈ 16.1).
     """
-    targets = ops.full_like(probabilities, target)
+    targets = ops.broadcast_to(ops.cast(target, probabilities.dtype), ops.shape(probabilities))
     return ops.mean(keras.losses.binary_crossentropy(targets, probabilities))
 
 
@@ -74,10 +75,58 @@ def decoder_loss(
     )
 
 
-def discriminator_loss(p_real: Tensor, p_reconstruction: Tensor, p_prior: Tensor) -> Tensor:
-    """L_dis = −[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))] (spec 3.4); 3 ln 2 at equilibrium."""
+def discriminator_loss(
+    p_real: Tensor,
+    p_reconstruction: Tensor,
+    p_prior: Tensor,
+    real_target: float | Tensor = 1.0,
+    reconstruction_target: float | Tensor = 0.0,
+    prior_target: float | Tensor = 0.0,
+) -> Tensor:
+    """L_dis = −[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))] (spec 3.4); 3 ln 2 at equilibrium.
+
+    The targets default to the hard labels; the face tricks (spec 3.5) pass per-sample soft or
+    noisy targets from ``noisy_labels``.
+    """
     return (
-        binary_crossentropy(1.0, p_real)
-        + binary_crossentropy(0.0, p_reconstruction)
-        + binary_crossentropy(0.0, p_prior)
+        binary_crossentropy(real_target, p_real)
+        + binary_crossentropy(reconstruction_target, p_reconstruction)
+        + binary_crossentropy(prior_target, p_prior)
     )
+
+
+def noisy_labels(
+    shape: tuple,
+    label_range: tuple[float, float],
+    opposite_range: tuple[float, float],
+    flip_probability: float,
+    seed: Any,
+) -> Tensor:
+    """Soft and noisy discriminator targets (GAN-training-tricks #6, spec 3.5).
+
+    Each target is drawn uniformly from ``label_range``; with probability ``flip_probability``
+    it is drawn from ``opposite_range`` instead (a flipped label).
+
+    Args:
+        shape: Shape of the targets, e.g. ``(batch, 1)``.
+        label_range: (low, high) of the soft label, e.g. (0.7, 1.2) for real images.
+        opposite_range: (low, high) of the other class's soft label, used for flips.
+        flip_probability: Chance that a sample's label is flipped.
+        seed: A ``keras.random.SeedGenerator`` or an integer.
+
+    Example:
+        >>> targets = noisy_labels((64, 1), (0.7, 1.2), (0.0, 0.3), 0.05, seed=0)
+    """
+    if not isinstance(seed, keras.random.SeedGenerator):
+        # One integer seed for three draws would make them identical; a generator advances.
+        seed = keras.random.SeedGenerator(seed)
+    soft = keras.random.uniform(
+        shape, minval=label_range[0], maxval=label_range[1], seed=seed
+    )
+    if flip_probability <= 0.0:
+        return soft
+    flipped = keras.random.uniform(
+        shape, minval=opposite_range[0], maxval=opposite_range[1], seed=seed
+    )
+    flip = keras.random.uniform(shape, seed=seed) < flip_probability
+    return ops.where(flip, flipped, soft)

@@ -30,7 +30,9 @@ class VAEGAN(keras.Model):
     - discriminator: ``−[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))]``
 
     The discriminator is called separately on x, x̃ and x_p, so BatchNorm sees real and fake
-    images in separate batches.
+    images in separate batches. With soft or noisy labels (the face2 tricks, spec 3.5) the
+    discriminator's training targets are drawn per sample; the decoder keeps the hard flipped
+    label 1 and validation keeps hard labels, so validation losses stay comparable.
 
     Args:
         encoder: Model mapping images to ``2 * latent_dim`` values (mean ‖ log-variance).
@@ -41,6 +43,12 @@ class VAEGAN(keras.Model):
         decoder_loss_variant: ``"prior"`` or ``"real"`` (see above).
         share_prior_noise: Reuse the reparameterisation noise as the prior sample.
         data_range: (low, high) pixel range of the data and of the decoder's output.
+        real_label_range: (low, high) of the discriminator's soft target for real images
+            during training; (1, 1) is the hard label.
+        fake_label_range: (low, high) of its soft target for reconstructions and prior
+            samples; (0, 0) is the hard label.
+        label_flip_probability: Chance that a training target is drawn from the other
+            class's range (noisy labels).
         seed: Seed of the model's noise draws during training.
 
     Example:
@@ -65,6 +73,9 @@ class VAEGAN(keras.Model):
         decoder_loss_variant: str = "prior",
         share_prior_noise: bool = False,
         data_range: tuple[float, float] = (-1.0, 1.0),
+        real_label_range: tuple[float, float] = (1.0, 1.0),
+        fake_label_range: tuple[float, float] = (0.0, 0.0),
+        label_flip_probability: float = 0.0,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -90,6 +101,9 @@ class VAEGAN(keras.Model):
         self.decoder_loss_variant = decoder_loss_variant
         self.share_prior_noise = bool(share_prior_noise)
         self.data_range = (float(data_range[0]), float(data_range[1]))
+        self.real_label_range = (float(real_label_range[0]), float(real_label_range[1]))
+        self.fake_label_range = (float(fake_label_range[0]), float(fake_label_range[1]))
+        self.label_flip_probability = float(label_flip_probability)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
@@ -218,8 +232,37 @@ class VAEGAN(keras.Model):
             "decoder_loss": losses.decoder_loss(
                 p_reconstruction, p_second, log_likelihood, self.decoder_feature_weight
             ),
-            "discriminator_loss": losses.discriminator_loss(p_real, p_reconstruction, p_prior),
+            "discriminator_loss": losses.discriminator_loss(
+                p_real, p_reconstruction, p_prior,
+                *self._discriminator_targets(ops.shape(p_real), training),
+            ),
         }
+
+    @property
+    def uses_label_noise(self) -> bool:
+        """Whether the discriminator trains on soft or noisy labels instead of hard 1 / 0."""
+        return (
+            self.real_label_range != (1.0, 1.0)
+            or self.fake_label_range != (0.0, 0.0)
+            or self.label_flip_probability > 0.0
+        )
+
+    def _discriminator_targets(self, shape: tuple, training: bool) -> tuple:
+        """Targets for D(x), D(x̃), D(x_p): hard labels, or fresh soft/noisy ones in training.
+
+        Hard labels draw no random numbers, so turning the tricks off leaves the model's noise
+        sequence exactly as in the faithful port.
+        """
+        if not (training and self.uses_label_noise):
+            return 1.0, 0.0, 0.0
+        real, fake, flip = (
+            self.real_label_range, self.fake_label_range, self.label_flip_probability
+        )
+        return (
+            losses.noisy_labels(shape, real, fake, flip, self.seed_generator),
+            losses.noisy_labels(shape, fake, real, flip, self.seed_generator),
+            losses.noisy_labels(shape, fake, real, flip, self.seed_generator),
+        )
 
     def train_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
         images = _images_of(data)
@@ -267,6 +310,9 @@ class VAEGAN(keras.Model):
             decoder_loss_variant=self.decoder_loss_variant,
             share_prior_noise=self.share_prior_noise,
             data_range=list(self.data_range),
+            real_label_range=list(self.real_label_range),
+            fake_label_range=list(self.fake_label_range),
+            label_flip_probability=self.label_flip_probability,
             seed=self.seed,
         )
         return config
@@ -307,6 +353,9 @@ def build_vaegan(preset: str = "mnist", seed: int | None = None, **overrides: An
         decoder_loss_variant=config.decoder_loss_variant,
         share_prior_noise=config.share_prior_noise,
         data_range=config.data_range,
+        real_label_range=config.real_label_range,
+        fake_label_range=config.fake_label_range,
+        label_flip_probability=config.label_flip_probability,
         seed=seed,
         name=f"vaegan_{config.name}",
     )
