@@ -1,5 +1,32 @@
 """Input pipelines: ``tf.data`` datasets in the value range a model preset expects."""
 
-from vaegan_tf.data.mnist_loader import MnistArrays, load_mnist, locate_mnist, mnist, scale_images
+from vaegan_tf.data.face_images import (
+    LFW_MINI,
+    ImageSplit,
+    image_folder,
+    lfw_mini,
+    list_images,
+    load_faces,
+    prepare_image,
+    split_image_folder,
+)
+from vaegan_tf.data.mnist_loader import MnistArrays, load_mnist, locate_mnist, mnist
+from vaegan_tf.data.pipeline import scale_images, split_indices, validation_count
 
-__all__ = ["MnistArrays", "load_mnist", "locate_mnist", "mnist", "scale_images"]
+__all__ = [
+    "LFW_MINI",
+    "ImageSplit",
+    "MnistArrays",
+    "image_folder",
+    "lfw_mini",
+    "list_images",
+    "load_faces",
+    "load_mnist",
+    "locate_mnist",
+    "mnist",
+    "prepare_image",
+    "scale_images",
+    "split_image_folder",
+    "split_indices",
+    "validation_count",
+]

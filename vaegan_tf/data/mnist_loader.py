@@ -26,6 +26,8 @@ from typing import Any, ClassVar, Literal, NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from vaegan_tf.data.pipeline import scale_images
+
 Split = Literal["train", "test"]
 
 HOW_TO_PROVIDE = (
@@ -180,12 +182,6 @@ def load_mnist(split: Split = "train", data_dir: str | os.PathLike | None = None
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     kind, path = locate_mnist(data_dir)
     return _READERS[kind](path, split)
-
-
-def scale_images(images: tf.Tensor, value_range: tuple[float, float]) -> tf.Tensor:
-    """uint8 pixels [0, 255] → float32 in ``value_range``."""
-    low, high = value_range
-    return tf.cast(images, tf.float32) * ((high - low) / 255.0) + low
 
 
 def mnist(
