@@ -55,3 +55,77 @@ def save_image_grid(
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=GRID_DPI)
     return path
+
+
+NETWORKS = ("encoder", "decoder", "discriminator")
+CURVE_DPI = 100
+
+
+def _save(figure: Figure, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=CURVE_DPI)
+    return path
+
+
+def save_loss_curves(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
+    """One panel per network: its training loss and, when logged, its validation loss.
+
+    Args:
+        history: ``fit``'s ``history.history`` (keys ``encoder_loss``, ``val_encoder_loss``, …).
+        path: Output PNG.
+    """
+    figure = Figure(figsize=(12.0, 3.6))
+    for column, network in enumerate(NETWORKS):
+        axes = figure.add_subplot(1, 3, column + 1)
+        for prefix, label in (("", "train"), ("val_", "validation")):
+            values = history.get(f"{prefix}{network}_loss")
+            if values:
+                axes.plot(range(len(values)), values, marker=".", label=label)
+        axes.set(title=f"{network} loss", xlabel="epoch")
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def save_learning_rate_curves(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
+    """Each optimizer's learning rate after every epoch (log scale), as the original logged it."""
+    figure = Figure(figsize=(6.0, 3.6))
+    axes = figure.add_subplot(1, 1, 1)
+    for network in NETWORKS:
+        values = history.get(f"{network}_learning_rate")
+        if values:
+            axes.step(range(len(values)), values, where="post", label=network)
+    axes.set(title="learning rate after each epoch", xlabel="epoch", yscale="log")
+    axes.grid(alpha=0.3, which="both")
+    axes.legend()
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def save_schedule_comparison(
+    histories: dict[str, dict[str, list[float]]], path: str | os.PathLike
+) -> Path:
+    """Two rows for several runs: each network's learning rate (top) and validation loss.
+
+    Args:
+        histories: Run label (e.g. ``"lr1"``) → that run's ``history.history``.
+        path: Output PNG.
+    """
+    figure = Figure(figsize=(12.0, 6.4))
+    for column, network in enumerate(NETWORKS):
+        rate_axes = figure.add_subplot(2, 3, column + 1)
+        loss_axes = figure.add_subplot(2, 3, column + 4)
+        for label, history in histories.items():
+            rates = history.get(f"{network}_learning_rate", [])
+            losses = history.get(f"val_{network}_loss", [])
+            rate_axes.step(range(len(rates)), rates, where="post", label=label)
+            loss_axes.plot(range(len(losses)), losses, marker=".", label=label)
+        rate_axes.set(title=f"{network} learning rate", yscale="log")
+        loss_axes.set(title=f"{network} validation loss", xlabel="epoch")
+        for axes in (rate_axes, loss_axes):
+            axes.grid(alpha=0.3)
+            axes.legend(fontsize="small")
+    figure.tight_layout()
+    return _save(figure, path)

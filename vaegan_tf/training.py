@@ -1,7 +1,8 @@
 """A training run: ``model.fit`` plus the callbacks that write a run directory.
 
 A run directory holds the sample grids and progress GIF (named as the original named them),
-``history.csv`` (appended every epoch), ``history.json``, ``config.json``, TensorBoard logs
+``history.csv`` (appended every epoch), ``history.json``, ``losses.png`` and
+``learning_rates.png`` (redrawn every epoch), ``config.json``, TensorBoard logs
 under ``logs/`` and the whole model as ``model.keras`` (rewritten every epoch).
 """
 
@@ -18,6 +19,7 @@ import tensorflow as tf
 
 from vaegan_tf.callbacks import (
     GifRenderer,
+    HistoryPlots,
     LearningRateLogger,
     SampleGrid,
     TensorBoardLogger,
@@ -36,9 +38,11 @@ class RunFiles:
     gif: Path | None
     history_csv: Path
     history_json: Path
+    loss_plot: Path
+    learning_rate_plot: Path
     config: Path
     tensorboard: Path
-    model: Path
+    model: Path | None
 
 
 def run_callbacks(
@@ -48,11 +52,13 @@ def run_callbacks(
     seed: int | None = None,
     fixed_latents: bool = False,
     schedule: int | None = None,
+    checkpoint: bool = True,
 ) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
     """The callbacks that fill a run directory, in the order they must run.
 
     A learning-rate ``schedule`` (1-4) updates the rates first, so the history, CSV and
-    TensorBoard all record the rate the next epoch uses.
+    TensorBoard all record the rate the next epoch uses. ``checkpoint`` saves ``model.keras``
+    every epoch (about 1.1 GB for the face model: weights plus three Adam states).
     """
     grids = SampleGrid(
         directory, every=sample_every, filename=preset.grid_filename,
@@ -64,7 +70,8 @@ def run_callbacks(
         grids,
         TensorBoardLogger(directory / "logs", samples=grids),
         keras.callbacks.CSVLogger(str(directory / "history.csv")),
-        keras.callbacks.ModelCheckpoint(str(directory / "model.keras")),
+        HistoryPlots(directory),
+        *([keras.callbacks.ModelCheckpoint(str(directory / "model.keras"))] if checkpoint else []),
         gif,
     ]
     return callbacks, grids, gif
@@ -83,6 +90,7 @@ def train(
     schedule: int | None = None,
     run_config: dict[str, Any] | None = None,
     verbose: int | str = "auto",
+    checkpoint: bool = True,
 ) -> tuple[keras.callbacks.History, RunFiles]:
     """Fits a compiled model and writes everything a run produces into ``directory``.
 
@@ -100,6 +108,7 @@ def train(
             None keeps the compiled rates.
         run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
         verbose: ``fit``'s verbosity.
+        checkpoint: Save the whole model as ``model.keras`` after every epoch.
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
@@ -112,7 +121,8 @@ def train(
     if schedule is not None and schedule != 1 and validation_data is None:
         raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
     callbacks, grids, gif = run_callbacks(
-        directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule
+        directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
+        checkpoint,
     )
     history = model.fit(
         train_data,
@@ -130,8 +140,10 @@ def train(
         gif=gif.path,
         history_csv=directory / "history.csv",
         history_json=history_json,
+        loss_plot=directory / HistoryPlots.LOSSES,
+        learning_rate_plot=directory / HistoryPlots.LEARNING_RATES,
         config=config_path,
         tensorboard=directory / "logs",
-        model=directory / "model.keras",
+        model=directory / "model.keras" if checkpoint else None,
     )
     return history, files

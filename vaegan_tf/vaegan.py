@@ -11,7 +11,7 @@ from keras import ops
 from vaegan_tf import losses
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
-from vaegan_tf.presets import DECODER_LOSS_VARIANTS, get_preset
+from vaegan_tf.presets import DECODER_LOSS_VARIANTS, VAEGANPreset, get_preset
 
 NETWORK_NAMES = ("encoder", "decoder", "discriminator")
 LOSS_NAMES = tuple(f"{name}_loss" for name in NETWORK_NAMES)
@@ -330,11 +330,13 @@ def _images_of(data: Tensor | tuple) -> Tensor:
     return data[0] if isinstance(data, (tuple, list)) else data
 
 
-def build_vaegan(preset: str = "mnist", seed: int | None = None, **overrides: Any) -> VAEGAN:
-    """Builds an uncompiled VAE-GAN from a named preset.
+def build_vaegan(
+    preset: str | VAEGANPreset = "mnist", seed: int | None = None, **overrides: Any
+) -> VAEGAN:
+    """Builds an uncompiled VAE-GAN from a preset.
 
     Args:
-        preset: Preset name (see ``vaegan_tf.presets.PRESETS``).
+        preset: Preset name (see ``vaegan_tf.presets.PRESETS``) or a ``VAEGANPreset``.
         seed: Seed of the model's training-noise generator.
         **overrides: Preset fields to change, e.g. ``decoder_loss_variant="real"``.
 
@@ -343,7 +345,10 @@ def build_vaegan(preset: str = "mnist", seed: int | None = None, **overrides: An
         >>> model.encoder.output_shape
         (None, 128)
     """
-    config = get_preset(preset, **overrides)
+    if isinstance(preset, VAEGANPreset):
+        config = preset.replace(**overrides)
+    else:
+        config = get_preset(preset, **overrides)
     return VAEGAN(
         build_encoder(config),
         build_decoder(config),

@@ -1,6 +1,7 @@
 """Keras callbacks for VAE-GAN training: sample grids, GIFs, TensorBoard, learning rates."""
 
 from vaegan_tf.callbacks.gif import GifRenderer, render_gif, select_gif_frames
+from vaegan_tf.callbacks.history_plots import HistoryPlots
 from vaegan_tf.callbacks.learning_rate import (
     ConstantRule,
     LearningRateLogger,
@@ -15,6 +16,7 @@ from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
 __all__ = [
     "ConstantRule",
     "GifRenderer",
+    "HistoryPlots",
     "LearningRateLogger",
     "LearningRateSchedule",
     "NtutBufferRule",

@@ -1,0 +1,104 @@
+"""Command-line pieces shared by the training scripts: options, preset resolution, the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import keras
+
+from vaegan_tf.presets import SCHEDULE_PRESETS, VAEGANPreset, get_preset
+from vaegan_tf.training import RunFiles
+from vaegan_tf.vaegan import VAEGAN, adam_optimizers, build_vaegan
+
+
+def add_training_arguments(
+    parser: argparse.ArgumentParser, preset: VAEGANPreset, out: str
+) -> None:
+    """Adds the options every training script shares, with ``preset``'s values as defaults.
+
+    ``--batch-size``, ``--learning-rate`` and ``--schedule`` default to the chosen preset's
+    values (shown for ``preset``).
+    """
+    parser.add_argument("--epochs", type=int, default=preset.epochs, help="epochs to train")
+    parser.add_argument(
+        "--batch-size", type=int, default=None,
+        help=f"batch size (default: the preset's, {preset.batch_size} for {preset.name})",
+    )
+    parser.add_argument(
+        "--sample-every", type=int, default=preset.sample_every,
+        help="write a 4x4 sample grid every N epochs",
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=None,
+        help=f"initial learning rate of the three Adam optimizers (default: the preset's, "
+        f"{preset.learning_rate:g})",
+    )
+    parser.add_argument(
+        "--schedule", type=int, choices=sorted(SCHEDULE_PRESETS), default=None,
+        help="NTUT learning-rate schedule, driven by each network's validation loss: "
+        "1 constant, 2 plateau x0.85/10, 3 plateau x0.75/6, 4 the face1 code's rule "
+        f"(default: the preset's, {preset.schedule} for {preset.name})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for weights, data and samples")
+    parser.add_argument("--out", default=out, help="run directory")
+    parser.add_argument(
+        "--fixed-latents", action="store_true",
+        help="decode the same 16 latents for every grid (the original drew fresh ones)",
+    )
+    parser.add_argument(
+        "--jit", action="store_true",
+        help="compile the train step with XLA (a longer compile first; see the README's Speed)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE",
+        help="override a preset field, e.g. --set output_activation=sigmoid (repeatable; "
+        "fields in vaegan_tf/presets.py)",
+    )
+
+
+def resolve_preset(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, name: str
+) -> VAEGANPreset:
+    """The preset ``name`` with ``--set``, ``--batch-size``, ``--learning-rate`` and
+    ``--schedule`` applied; bad values end the program through ``parser.error`` (exit 2)."""
+    for option in ("epochs", "batch_size", "sample_every", "learning_rate"):
+        value = getattr(args, option)
+        if value is not None and value <= 0:
+            parser.error(f"--{option.replace('_', '-')} must be positive, got {value}")
+    try:
+        preset = get_preset(name)
+        overrides = dict(preset.parse_override(item) for item in args.set)
+        for option in ("batch_size", "learning_rate", "schedule"):
+            if getattr(args, option) is not None:
+                overrides[option] = getattr(args, option)
+        return preset.replace(**overrides)
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
+
+
+def compiled_model(preset: VAEGANPreset, seed: int, jit: bool = False) -> VAEGAN:
+    """A VAE-GAN built from ``preset`` with three Adam optimizers at its learning rate."""
+    model = build_vaegan(preset, seed=seed)
+    model.compile(**adam_optimizers(preset.learning_rate, preset.adam_beta_1), jit_compile=jit)
+    return model
+
+
+def print_report(
+    history: keras.callbacks.History, files: RunFiles, epochs: int, minutes: float
+) -> None:
+    """Prints the last epoch's numbers and where the run's files are."""
+    last = {key: values[-1] for key, values in history.history.items()}
+    print(f"\nTrained {epochs} epoch(s) in {minutes:.1f} min. Last epoch:")
+    for key in sorted(last):
+        print(f"  {key:32s} {last[key]:.6g}")
+    print(f"\nRun directory: {files.directory}")
+    example = files.grids[-1] if files.grids else "(none: fewer epochs than --sample-every)"
+    print(f"  sample grids:  {len(files.grids)} file(s), e.g. {example}")
+    print(f"  GIF:           {files.gif or '(none)'}")
+    print(f"  history:       {files.history_csv}, {files.history_json}")
+    print(f"  curves:        {files.loss_plot}, {files.learning_rate_plot}")
+    print(f"  TensorBoard:   tensorboard --logdir {files.tensorboard}")
+    print(f"  model:         {files.model or '(not saved)'}  (keras.models.load_model)")
+    print(f"  config:        {files.config}")
+    sys.stdout.flush()
