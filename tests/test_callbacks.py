@@ -8,6 +8,7 @@ from PIL import Image
 from vaegan_tf import adam_optimizers, build_vaegan
 from vaegan_tf.callbacks import (
     GifRenderer,
+    HistoryPlots,
     LearningRateLogger,
     SampleGrid,
     TensorBoardLogger,
@@ -165,3 +166,20 @@ def test_gif_renderer_renders_an_existing_folder(tmp_path):
     assert path == tmp_path / "vaegan_face.gif" == renderer.path
     frames, _ = gif_frames(path)
     assert len(frames) == len(select_gif_frames(3)) == 4
+
+
+def test_history_plots_redraw_every_epoch_and_skip_rates_when_none_logged(tmp_path):
+    plots = HistoryPlots(tmp_path / "with_rates")
+    plots.on_train_begin()
+    plots.on_epoch_end(0, {"encoder_loss": 7.0, "val_encoder_loss": 6.0,
+                           "encoder_learning_rate": 5e-4})
+    first = (tmp_path / "with_rates" / "losses.png").stat().st_mtime_ns
+    plots.on_epoch_end(1, {"encoder_loss": 6.5, "val_encoder_loss": 6.2,
+                           "encoder_learning_rate": 3e-4})
+    assert plots.history["encoder_learning_rate"] == [5e-4, 3e-4]
+    assert (tmp_path / "with_rates" / "losses.png").stat().st_mtime_ns >= first
+    with Image.open(tmp_path / "with_rates" / "learning_rates.png") as image:
+        assert image.size == (600, 360)
+    without = HistoryPlots(tmp_path / "without_rates")
+    without.on_epoch_end(0, {"decoder_loss": 2.0})
+    assert sorted(p.name for p in (tmp_path / "without_rates").iterdir()) == ["losses.png"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -124,14 +125,19 @@ def train(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
         checkpoint,
     )
-    history = model.fit(
-        train_data,
-        epochs=epochs,
-        validation_data=validation_data,
-        callbacks=callbacks,
-        shuffle=False,  # the datasets shuffle themselves
-        verbose=verbose,
-    )
+    with warnings.catch_warnings():
+        # Keras warns each time a dataset of unknown length ends. Image-folder datasets have
+        # an unknown length by design (unreadable files are skipped while decoding), and
+        # ``fit`` here never sets steps_per_epoch, so the warning would only mislead.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(
+            train_data,
+            epochs=epochs,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            shuffle=False,  # the datasets shuffle themselves
+            verbose=verbose,
+        )
     history_json = directory / "history.json"
     history_json.write_text(json.dumps(history.history, indent=2) + "\n")
     files = RunFiles(

@@ -1,0 +1,144 @@
+"""Memory and speed of the face VAE-GAN (64x64x3, ~90 M parameters): train step and checkpoint.
+
+Each cell runs in a fresh Python process (peak RSS is per process, and TF_ENABLE_ONEDNN_OPTS
+only acts before TensorFlow is imported). A cell builds and compiles the ``faces`` model,
+warms up, times ``model.fit`` over ``--steps`` batches of real lfw-mini faces, then saves the
+whole model as ``.keras`` once (what ``ModelCheckpoint`` does every epoch). Peak RSS
+(``ru_maxrss``) is read after each phase. Cells are repeated ``--repeats`` times, interleaved;
+the tables show medians and ranges. A benchmark, not a test.
+
+Example:
+    python benchmarks/face_step.py --steps 10 --json benchmarks/face_step_results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODES = ("tf.function", "xla")
+GIB = 1024**3
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
+    """Runs in the child process: one cell."""
+    import tensorflow as tf
+
+    import vaegan_tf
+    from vaegan_tf import data
+
+    started = time.perf_counter()
+    model = vaegan_tf.build_vaegan(preset_name, seed=0)
+    model.compile(**vaegan_tf.adam_optimizers(), jit_compile=mode == "xla")
+    parameters = {
+        name: getattr(model, name).count_params() for name in vaegan_tf.vaegan.NETWORK_NAMES
+    }
+    build_seconds = time.perf_counter() - started
+    rss_built = peak_rss_bytes()
+
+    train, _ = data.lfw_mini(batch_size=batch_size, seed=0)
+    batch = next(iter(train))
+    started = time.perf_counter()
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(2), epochs=1, verbose=0)
+    warmup_seconds = time.perf_counter() - started
+    rss_warm = peak_rss_bytes()
+    started = time.perf_counter()
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(steps), epochs=1, verbose=0)
+    seconds = time.perf_counter() - started
+    rss_trained = peak_rss_bytes()
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "model.keras"
+        started = time.perf_counter()
+        model.save(path)
+        save_seconds = time.perf_counter() - started
+        checkpoint_bytes = path.stat().st_size
+    return {
+        "mode": mode,
+        "preset": preset_name,
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+        "batch_size": batch_size,
+        "steps": steps,
+        "parameters": parameters,
+        "build_seconds": build_seconds,
+        "warmup_seconds": warmup_seconds,
+        "seconds": seconds,
+        "images_per_second": steps * batch_size / seconds,
+        "peak_rss_built": rss_built,
+        "peak_rss_after_steps": max(rss_warm, rss_trained),
+        "peak_rss_after_save": peak_rss_bytes(),
+        "save_seconds": save_seconds,
+        "checkpoint_bytes": checkpoint_bytes,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per cell")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--preset", default="faces")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per cell (median shown)")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "STEPS", "BATCH", "PRESET"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        mode, steps, batch_size, preset_name = args.child
+        print(json.dumps(measure(mode, int(steps), int(batch_size), preset_name)))
+        return 0
+
+    results = []
+    for mode in [mode for _ in range(args.repeats) for mode in MODES]:
+        env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(args.steps), str(args.batch_size),
+             args.preset],
+            env=env, capture_output=True, text=True, check=True,
+        )
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        results.append(result)
+        print(f"  {mode:12s} {result['images_per_second']:6.1f} img/s, peak RSS "
+              f"{result['peak_rss_after_save'] / GIB:.2f} GiB", file=sys.stderr)
+
+    def median(mode: str, key: str, scale: float = 1.0) -> str:
+        values = [r[key] / scale for r in results if r["mode"] == mode]
+        return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+    parameters = results[0]["parameters"]
+    print(f"\nFace VAE-GAN ({args.preset}), batch {args.batch_size}, {os.cpu_count()} CPU(s), "
+          f"oneDNN on; median (range) of {args.repeats} runs")
+    print("parameters: " + ", ".join(f"{name} {count / 1e6:.2f} M"
+                                     for name, count in parameters.items())
+          + f"; total {sum(parameters.values()) / 1e6:.2f} M\n")
+    print("| mode | images/s | warm-up (s) | peak RSS built (GiB) | after steps (GiB) "
+          "| after save (GiB) | save (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for mode in MODES:
+        cells = [median(mode, "images_per_second"), median(mode, "warmup_seconds"),
+                 median(mode, "peak_rss_built", GIB), median(mode, "peak_rss_after_steps", GIB),
+                 median(mode, "peak_rss_after_save", GIB), median(mode, "save_seconds")]
+        print(f"| {mode} | " + " | ".join(cells) + " |")
+    print(f"\ncheckpoint (.keras, weights + 3 Adam states): "
+          f"{results[0]['checkpoint_bytes'] / GIB:.2f} GiB")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump({"cpus": os.cpu_count(), "repeats": args.repeats, "results": results},
+                      file, indent=2)
+            file.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
