@@ -32,7 +32,7 @@ FACE_PRESETS = sorted(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=cli.HelpFormatter,
     )
     parser.add_argument("--data", default=data.LFW_MINI,
                         help="face folder, TFDS dir with celeb_a, or 'lfw-mini'")
@@ -40,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--schedules", type=int, nargs="+", choices=sorted(SCHEDULE_PRESETS),
                         default=sorted(SCHEDULE_PRESETS), help="schedules to run")
     parser.add_argument("--center-crop", type=int, default=None,
-                        help="central square to cut before resizing (160 for CelebA)")
+                        help="central square to cut before resizing, e.g. 160 for CelebA "
+                        "(default: no crop)")
     parser.add_argument("--checkpoints", action="store_true",
                         help="also save each run's model.keras (1.1 GB each for faces)")
     cli.add_training_arguments(parser, vaegan_tf.get_preset("faces"), out="runs/schedules")

@@ -25,7 +25,7 @@ FACE_PRESETS = sorted(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=cli.HelpFormatter,
     )
     parser.add_argument(
         "--data", default=data.LFW_MINI,
@@ -40,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--center-crop", type=int, default=None,
-        help="cut the central square of this side before resizing (160 for CelebA)",
+        help="cut the central square of this side before resizing, e.g. 160 for CelebA "
+        "(default: no crop)",
     )
     parser.add_argument(
         "--validation-fraction", type=float, default=0.15,

@@ -19,12 +19,12 @@ from vaegan_tf import cli, data, training
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=cli.HelpFormatter,
     )
     cli.add_training_arguments(parser, vaegan_tf.get_preset("mnist"), out="runs/mnist")
     parser.add_argument(
         "--limit", type=int, default=None,
-        help="use only the first N images of each split (train and validation)",
+        help="use only the first N images of each split, train and validation (default: all)",
     )
     parser.add_argument(
         "--no-validation", action="store_true",

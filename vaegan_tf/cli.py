@@ -12,6 +12,15 @@ from vaegan_tf.training import RunFiles
 from vaegan_tf.vaegan import VAEGAN, adam_optimizers, build_vaegan
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except ``None`` (those helps name their default)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def add_training_arguments(
     parser: argparse.ArgumentParser, preset: VAEGANPreset, out: str
 ) -> None:
