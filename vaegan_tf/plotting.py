@@ -84,7 +84,8 @@ def save_loss_curves(history: dict[str, list[float]], path: str | os.PathLike) -
                 axes.plot(range(len(values)), values, marker=".", label=label)
         axes.set(title=f"{network} loss", xlabel="epoch")
         axes.grid(alpha=0.3)
-        axes.legend()
+        if axes.lines:
+            axes.legend()
     figure.tight_layout()
     return _save(figure, path)
 
