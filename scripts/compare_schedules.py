@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--center-crop", type=int, default=None,
                         help="central square to cut before resizing, e.g. 160 for CelebA "
                         "(default: no crop)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="redraw the figure and summary from the runs already in --out")
     parser.add_argument("--checkpoints", action="store_true",
                         help="also save each run's model.keras (1.1 GB each for faces)")
     cli.add_training_arguments(parser, vaegan_tf.get_preset("faces"), out="runs/schedules")
@@ -75,29 +77,65 @@ def run_schedule(args: argparse.Namespace, number: int) -> dict[str, list[float]
     return history.history
 
 
+def decay_epochs(rates: list[float], initial_rate: float) -> list[int]:
+    """Epochs at whose end the learning rate dropped (as the original's logs list them)."""
+    previous = [initial_rate, *rates[:-1]]
+    return [epoch for epoch, (rate, before) in enumerate(zip(rates, previous, strict=True))
+            if rate < before]
+
+
+def summarize(
+    out: Path, histories: dict[str, dict[str, list[float]]], initial_rate: float
+) -> Path:
+    """Writes ``schedules.png`` and ``summary.json``, prints the comparison table."""
+    figure = plotting.save_schedule_comparison(histories, out / "schedules.png")
+    summary = {
+        label: {
+            "last_epoch": {key: values[-1] for key, values in history.items()},
+            "decay_epochs": {
+                network: decay_epochs(history.get(f"{network}_learning_rate", []), initial_rate)
+                for network in plotting.NETWORKS
+            },
+        }
+        for label, history in histories.items()
+    }
+    summary_path = out / "summary.json"
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    print("\n| run | final lr (enc / dec / disc) | decay epochs (enc; dec; disc) "
+          "| last val loss (enc / dec / disc) | best val loss (enc / dec / disc) |")
+    print("|---|---|---|---|---|")
+    for label, history in histories.items():
+        rates = " / ".join(f"{history[f'{n}_learning_rate'][-1]:.3g}" for n in plotting.NETWORKS)
+        decays = "; ".join(
+            ", ".join(map(str, summary[label]["decay_epochs"][n])) or "none"
+            for n in plotting.NETWORKS)
+        last = " / ".join(f"{history[f'val_{n}_loss'][-1]:.3f}" for n in plotting.NETWORKS)
+        best = " / ".join(f"{min(history[f'val_{n}_loss']):.3f}" for n in plotting.NETWORKS)
+        print(f"| {label} | {rates} | {decays} | {last} | {best} |")
+    print(f"\nComparison figure: {figure}\nSummary: {summary_path}")
+    return summary_path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    out = Path(args.out)
     histories = {}
     for number in args.schedules:
+        label = f"lr{number}"
+        if args.summary_only:
+            path = out / label / "history.json"
+            if not path.is_file():
+                print(f"error: {path} does not exist; run without --summary-only first",
+                      file=sys.stderr)
+                return 2
+            histories[label] = json.loads(path.read_text())
+            continue
         try:
-            histories[f"lr{number}"] = run_schedule(args, number)
+            histories[label] = run_schedule(args, number)
         except (OSError, ValueError, ImportError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    figure = plotting.save_schedule_comparison(histories, Path(args.out) / "schedules.png")
-    summary = {
-        label: {key: values[-1] for key, values in history.items()}
-        for label, history in histories.items()
-    }
-    summary_path = Path(args.out) / "summary.json"
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
-    print("\nLast epoch of each run (learning rates and validation losses):")
-    keys = [f"{network}_learning_rate" for network in plotting.NETWORKS] + [
-        f"val_{network}_loss" for network in plotting.NETWORKS]
-    print("  run  " + "  ".join(f"{key:>27s}" for key in keys))
-    for label, last in summary.items():
-        print(f"  {label:4s} " + "  ".join(f"{last.get(key, float('nan')):27.4g}" for key in keys))
-    print(f"\nComparison figure: {figure}\nSummary: {summary_path}")
+    summarize(out, histories, args.preset.learning_rate)
     return 0
 
 

@@ -107,8 +107,21 @@ def test_compare_schedules_writes_one_run_per_schedule_and_the_comparison(face_f
     with Image.open(tmp_path / "schedules.png") as figure:
         assert figure.size == (1200, 640)
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["lr1"]["encoder_learning_rate"] == pytest.approx(5e-4)
+    assert summary["lr1"]["last_epoch"]["encoder_learning_rate"] == pytest.approx(5e-4)
+    assert summary["lr1"]["decay_epochs"] == {"encoder": [], "decoder": [], "discriminator": []}
     assert set(summary) == {"lr1", "lr4"}
+    (tmp_path / "schedules.png").unlink()
+    script = load_script("compare_schedules")
+    assert script.main(["--summary-only", "--schedules", "1", "4", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "schedules.png").is_file()
+    assert script.main(["--summary-only", "--schedules", "2", "--out", str(tmp_path)]) == 2
     # Same split and seed for every schedule.
     assert (tmp_path / "lr1" / "split.json").read_text() == (
         tmp_path / "lr4" / "split.json").read_text()
+
+
+def test_decay_epochs_are_listed_like_the_original_logs():
+    decay_epochs = load_script("compare_schedules").decay_epochs
+    rates = [5e-4, 5e-4, 3e-4, 3e-4, 1.8e-4]
+    assert decay_epochs(rates, initial_rate=5e-4) == [2, 4]
+    assert decay_epochs([3e-4], initial_rate=5e-4) == [0]
