@@ -24,24 +24,15 @@ import vaegan_tf  # sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
 from vaegan_tf import cli, data, plotting, training
 from vaegan_tf.presets import SCHEDULE_PRESETS
 
-FACE_PRESETS = sorted(
-    name for name, preset in vaegan_tf.PRESETS.items() if preset.image_shape == (64, 64, 3)
-)
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=cli.HelpFormatter,
     )
-    parser.add_argument("--data", default=data.LFW_MINI,
-                        help="face folder, TFDS dir with celeb_a, or 'lfw-mini'")
-    parser.add_argument("--preset", choices=FACE_PRESETS, default="faces")
+    cli.add_face_data_arguments(parser)
     parser.add_argument("--schedules", type=int, nargs="+", choices=sorted(SCHEDULE_PRESETS),
                         default=sorted(SCHEDULE_PRESETS), help="schedules to run")
-    parser.add_argument("--center-crop", type=int, default=None,
-                        help="central square to cut before resizing, e.g. 160 for CelebA "
-                        "(default: no crop)")
     parser.add_argument("--summary-only", action="store_true",
                         help="redraw the figure and summary from the runs already in --out")
     parser.add_argument("--checkpoints", action="store_true",

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import keras
 
 import vaegan_tf  # sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
-from vaegan_tf import cli, data, training
+from vaegan_tf import cli, data
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,17 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     kind, path = data.locate_mnist()
     print(f"MNIST from {kind}: {path}")
 
-    model = cli.compiled_model(preset, args.seed, args.jit)
-    started = time.time()
-    history, files = training.train(
-        model, train_data, args.out, preset, epochs=args.epochs,
-        validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
-        fixed_latents=args.fixed_latents, schedule=preset.schedule,
-        run_config={"script": "scripts/train_mnist.py", "argv": sys.argv[1:],
-                    "data": f"{kind}:{path}", **vars(args) | {"preset": preset.name}},
-    )
-    cli.print_report(history, files, args.epochs, (time.time() - started) / 60)
-    return 0
+    args.data = f"{kind}:{path}"
+    return cli.train_and_report(args, preset, train_data, validation_data,
+                                "scripts/train_mnist.py")
 
 
 if __name__ == "__main__":

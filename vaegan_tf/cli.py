@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 import keras
+import tensorflow as tf
 
-from vaegan_tf.presets import SCHEDULE_PRESETS, VAEGANPreset, get_preset
-from vaegan_tf.training import RunFiles
+from vaegan_tf.data import LFW_MINI
+from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, VAEGANPreset, get_preset
+from vaegan_tf.training import RunFiles, train
 from vaegan_tf.vaegan import VAEGAN, adam_optimizers, build_vaegan
+
+FACE_PRESETS = tuple(
+    sorted(name for name, preset in PRESETS.items() if preset.image_shape == (64, 64, 3))
+)
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -66,6 +73,34 @@ def add_training_arguments(
     )
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer above zero."""
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def add_face_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--data``, ``--preset`` (the face presets) and ``--center-crop``."""
+    parser.add_argument(
+        "--data", default=LFW_MINI,
+        help="a folder of face images (searched recursively for JPEG/PNG/BMP/GIF), a TFDS "
+        "data dir with a prepared celeb_a, or 'lfw-mini' (100 tiny LFW faces bundled with "
+        "scikit-image: a smoke dataset)",
+    )
+    parser.add_argument(
+        "--preset", choices=FACE_PRESETS, default="faces",
+        help="faces: the face1 setup (hard labels, schedule 4); faces-soft-labels: the face2 "
+        "setup (soft and noisy discriminator labels)",
+    )
+    parser.add_argument(
+        "--center-crop", type=positive_int, default=None,
+        help="cut the central square of this side before resizing, e.g. 160 for CelebA "
+        "(default: no crop)",
+    )
+
+
 def resolve_preset(
     parser: argparse.ArgumentParser, args: argparse.Namespace, name: str
 ) -> VAEGANPreset:
@@ -91,6 +126,27 @@ def compiled_model(preset: VAEGANPreset, seed: int, jit: bool = False) -> VAEGAN
     model = build_vaegan(preset, seed=seed)
     model.compile(**adam_optimizers(preset.learning_rate, preset.adam_beta_1), jit_compile=jit)
     return model
+
+
+def train_and_report(
+    args: argparse.Namespace,
+    preset: VAEGANPreset,
+    train_data: tf.data.Dataset,
+    validation_data: tf.data.Dataset | None,
+    script: str,
+) -> int:
+    """Builds and compiles the model, trains it into ``args.out``, prints the report."""
+    model = compiled_model(preset, args.seed, args.jit)
+    started = time.time()
+    history, files = train(
+        model, train_data, args.out, preset, epochs=args.epochs,
+        validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
+        fixed_latents=args.fixed_latents, schedule=preset.schedule,
+        run_config={"script": script, "argv": sys.argv[1:],
+                    **vars(args) | {"preset": preset.name}},
+    )
+    print_report(history, files, args.epochs, (time.time() - started) / 60)
+    return 0
 
 
 def print_report(
