@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import keras
 
 import vaegan_tf  # sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
 from vaegan_tf import cli, data
+from vaegan_tf.callbacks import MnistQuality
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,7 +31,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-validation", action="store_true",
         help="skip the per-epoch validation on the 10k test digits (the original had none)",
     )
+    parser.add_argument(
+        "--metrics-every", type=int, default=1,
+        help="score the samples (mode coverage, KL to uniform, IS, MNIST-FID/KID) every N "
+        "epochs into the history, TensorBoard and metrics.json; 0 turns it off",
+    )
+    parser.add_argument("--metrics-samples", type=cli.positive_int, default=10000,
+                        help="generated digits per evaluation")
     args = parser.parse_args(argv)
+    if args.metrics_every < 0:
+        parser.error(f"--metrics-every must be >= 0, got {args.metrics_every}")
     if args.limit is not None and args.limit <= 0:
         parser.error(f"--limit must be positive, got {args.limit}")
     args.preset = cli.resolve_preset(parser, args, "mnist")
@@ -58,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MNIST from {kind}: {path}")
 
     args.data = f"{kind}:{path}"
+    quality = [] if args.metrics_every == 0 else [MnistQuality(
+        args.metrics_every, args.metrics_samples, args.seed, Path(args.out) / "metrics.json")]
     return cli.train_and_report(args, preset, train_data, validation_data,
-                                "scripts/train_mnist.py")
+                                "scripts/train_mnist.py", extra_callbacks=quality)
 
 
 if __name__ == "__main__":

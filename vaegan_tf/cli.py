@@ -134,6 +134,7 @@ def train_and_report(
     train_data: tf.data.Dataset,
     validation_data: tf.data.Dataset | None,
     script: str,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> int:
     """Builds and compiles the model, trains it into ``args.out``, prints the report."""
     model = compiled_model(preset, args.seed, args.jit)
@@ -144,6 +145,7 @@ def train_and_report(
         fixed_latents=args.fixed_latents, schedule=preset.schedule,
         run_config={"script": script, "argv": sys.argv[1:],
                     **vars(args) | {"preset": preset.name}},
+        extra_callbacks=extra_callbacks,
     )
     print_report(history, files, args.epochs, (time.time() - started) / 60)
     return 0

@@ -54,12 +54,15 @@ def run_callbacks(
     fixed_latents: bool = False,
     schedule: int | None = None,
     checkpoint: bool = True,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
     """The callbacks that fill a run directory, in the order they must run.
 
     A learning-rate ``schedule`` (1-4) updates the rates first, so the history, CSV and
     TensorBoard all record the rate the next epoch uses. ``checkpoint`` saves ``model.keras``
     every epoch (about 1.1 GB for the face model: weights plus three Adam states).
+    ``extra_callbacks`` (e.g. ``MnistQuality``) run right after the schedule, so what they add
+    to the logs reaches the history, CSV, plots and TensorBoard.
     """
     grids = SampleGrid(
         directory, every=sample_every, filename=preset.grid_filename,
@@ -68,6 +71,7 @@ def run_callbacks(
     gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern)
     callbacks = [
         LearningRateLogger() if schedule is None else learning_rate_schedule(schedule),
+        *(extra_callbacks or []),
         grids,
         TensorBoardLogger(directory / "logs", samples=grids),
         keras.callbacks.CSVLogger(str(directory / "history.csv")),
@@ -92,6 +96,7 @@ def train(
     run_config: dict[str, Any] | None = None,
     verbose: int | str = "auto",
     checkpoint: bool = True,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> tuple[keras.callbacks.History, RunFiles]:
     """Fits a compiled model and writes everything a run produces into ``directory``.
 
@@ -110,6 +115,7 @@ def train(
         run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
         verbose: ``fit``'s verbosity.
         checkpoint: Save the whole model as ``model.keras`` after every epoch.
+        extra_callbacks: More callbacks, run after the learning-rate callback.
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
@@ -123,7 +129,7 @@ def train(
         raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
     callbacks, grids, gif = run_callbacks(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
-        checkpoint,
+        checkpoint, extra_callbacks,
     )
     with warnings.catch_warnings():
         # Keras warns each time a dataset of unknown length ends. Image-folder datasets have

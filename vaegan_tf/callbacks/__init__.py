@@ -10,15 +10,18 @@ from vaegan_tf.callbacks.learning_rate import (
     PlateauRule,
     learning_rate_schedule,
 )
+from vaegan_tf.callbacks.quality import QUALITY_KEYS, MnistQuality
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
+    "QUALITY_KEYS",
     "ConstantRule",
     "GifRenderer",
     "HistoryPlots",
     "LearningRateLogger",
     "LearningRateSchedule",
+    "MnistQuality",
     "NtutBufferRule",
     "PlateauRule",
     "SampleGrid",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from vaegan_tf.callbacks.quality import QUALITY_KEYS
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.plotting import to_unit_range
 from vaegan_tf.vaegan import NETWORK_NAMES
@@ -22,7 +24,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
       ``discriminator loss``, step = epoch (the epoch means ``fit`` reports);
     - ``scalars/learning_rate/{encoder,decoder,discriminator}``: tag ``learning rate``, the
       rate after any end-of-epoch update, i.e. the one the next epoch uses;
-    - ``imgs``: tag ``random generation``, the grid images of ``samples`` at their epoch.
+    - ``imgs``: tag ``random generation``, the grid images of ``samples`` at their epoch;
+    - ``scalars/quality``: the sample-quality scores (``MnistQuality``) on epochs that have them.
 
     The original MNIST notebook wrote every batch's losses at step = epoch; this writes the
     epoch means for MNIST too.
@@ -56,6 +59,11 @@ class TensorBoardLogger(keras.callbacks.Callback):
             with self._writer(f"scalars/{split}").as_default():
                 for name, value in values.items():
                     tf.summary.scalar(f"{name} loss", float(value), step=epoch)
+        quality = {key: logs[key] for key in QUALITY_KEYS if math.isfinite(logs.get(key, math.nan))}
+        if quality:
+            with self._writer("scalars/quality").as_default():
+                for key, value in quality.items():
+                    tf.summary.scalar(key, float(value), step=epoch)
         for name in NETWORK_NAMES:
             optimizer = getattr(self.model, f"{name}_optimizer")
             with self._writer(f"scalars/learning_rate/{name}").as_default():

@@ -1,0 +1,64 @@
+"""Sample-quality metrics during ``fit``: a collapse shows up as a number while training."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from vaegan_tf.metrics.evaluation import score_mnist_model
+
+QUALITY_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid")
+"""The scores ``MnistQuality`` adds to the epoch logs (NaN on epochs it skips)."""
+
+
+class MnistQuality(keras.callbacks.Callback):
+    """Scores ``samples`` prior samples with the MNIST metric suite every ``every`` epochs.
+
+    The scores (``QUALITY_KEYS``) go into the epoch logs, so into ``fit``'s history, the CSV
+    log and TensorBoard (``scalars/quality``, via ``TensorBoardLogger``); skipped epochs get
+    NaN so every epoch has the same columns. With ``json_path`` the full results (class
+    counts, protocol) are rewritten after every evaluation.
+
+    Args:
+        every: Evaluate after epochs ``every - 1``, ``2 · every - 1``, ... (0-based).
+        samples: Generated digits per evaluation (10 000 for the README's numbers).
+        seed: Seed of the sampled latents (the same latents at every evaluation).
+        json_path: Where to write the per-epoch results, e.g. ``run/metrics.json``.
+
+    Example:
+        >>> model.fit(train, epochs=10, callbacks=[MnistQuality(every=1)])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        every: int = 1,
+        samples: int = 10000,
+        seed: int = 0,
+        json_path: str | os.PathLike | None = None,
+    ) -> None:
+        super().__init__()
+        if every <= 0 or samples <= 1:
+            raise ValueError(f"every must be positive and samples > 1, got {every}, {samples}")
+        self.every = every
+        self.samples = samples
+        self.seed = seed
+        self.json_path = Path(json_path) if json_path is not None else None
+        self.results: list[dict[str, Any]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None:
+            return
+        if (epoch + 1) % self.every:
+            logs.update({key: math.nan for key in QUALITY_KEYS})
+            return
+        result = score_mnist_model(self.model, self.samples, self.seed)
+        logs.update({key: float(result[key]) for key in QUALITY_KEYS})
+        self.results.append({"epoch": epoch, **result})
+        if self.json_path is not None:
+            self.json_path.parent.mkdir(parents=True, exist_ok=True)
+            self.json_path.write_text(json.dumps(self.results, indent=1) + "\n")
