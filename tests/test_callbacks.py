@@ -1,5 +1,7 @@
 """Sample grids, progress GIFs (spec 6) and the TensorBoard layout (spec 4.2)."""
 
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,6 +12,7 @@ from vaegan_tf.callbacks import (
     GifRenderer,
     HistoryPlots,
     LearningRateLogger,
+    MnistQuality,
     SampleGrid,
     TensorBoardLogger,
     render_gif,
@@ -183,3 +186,20 @@ def test_history_plots_redraw_every_epoch_and_skip_rates_when_none_logged(tmp_pa
     without = HistoryPlots(tmp_path / "without_rates")
     without.on_epoch_end(0, {"decoder_loss": 2.0})
     assert sorted(p.name for p in (tmp_path / "without_rates").iterdir()) == ["losses.png"]
+
+
+def test_mnist_quality_scores_every_n_epochs_and_nan_between(tmp_path):
+    model = build_vaegan("mnist", seed=0)
+    model.compile(**adam_optimizers())
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    quality = MnistQuality(every=2, samples=200, json_path=tmp_path / "metrics.json")
+    history = model.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=2,
+                        callbacks=[quality], verbose=0)
+    assert np.isnan(history.history["mnist_fid"][0])
+    assert np.isfinite(history.history["mnist_fid"][1]) and history.history["mnist_fid"][1] > 0
+    assert 1 <= history.history["mode_coverage"][1] <= 10
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert [entry["epoch"] for entry in written] == [1]
+    assert sum(written[0]["class_counts"]) == 200
+    with pytest.raises(ValueError):
+        MnistQuality(every=0)

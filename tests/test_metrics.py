@@ -104,3 +104,25 @@ def test_mnist_suite_on_real_digits_and_on_a_one_digit_generator():
 def test_mnist_suite_rejects_other_shapes():
     with pytest.raises(ValueError, match=r"\(N, 28, 28, 1\)"):
         evaluation.mnist_scores(np.zeros((4, 64, 64, 3), np.float32))
+
+
+def test_inception_features_with_random_weights_and_scores_protocol():
+    from vaegan_tf.metrics import inception
+
+    images = RNG.uniform(-1, 1, (3, 64, 64, 3)).astype(np.float32)
+    gray = RNG.uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
+    assert inception.inception_features(images, weights=None).shape == (3, 2048)
+    assert inception.inception_features(gray, (0.0, 1.0), weights=None).shape == (2, 2048)
+    result = inception.inception_scores(images, images[::-1], weights=None)
+    assert abs(result["fid"]) < 1e-3  # the same three images in another order
+    assert result["protocol"]["weights"] == "random (weights=None)"
+
+
+def test_missing_imagenet_weights_say_where_to_put_them(tmp_path, monkeypatch):
+    from vaegan_tf.metrics import inception
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    expected = tmp_path / "models" / inception.NOTOP_WEIGHTS
+    with pytest.raises(FileNotFoundError, match="copy the file to") as raised:
+        inception.inception_features(np.zeros((1, 64, 64, 3), np.float32))
+    assert str(expected) in str(raised.value)

@@ -28,7 +28,8 @@ def one_epoch_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     code = load_script("train_mnist").main(
         ["--epochs", "1", "--limit", "1000", "--sample-every", "1", "--learning-rate", "2e-4",
-         "--set", "feature_tap=conv", "--schedule", "4", "--out", str(out)])
+         "--set", "feature_tap=conv", "--schedule", "4", "--metrics-samples", "1000",
+         "--out", str(out)])
     return code, out
 
 
@@ -37,14 +38,15 @@ def test_one_epoch_on_1000_real_digits_writes_the_run_directory(one_epoch_run):
     assert code == 0
     names = {path.name for path in out.iterdir()}
     assert {"image_at_epoch_000.png", "number.gif", "history.csv", "history.json",
-            "config.json", "model.keras", "logs"} <= names
+            "config.json", "model.keras", "logs", "metrics.json"} <= names
     with Image.open(out / "image_at_epoch_000.png") as grid:
         assert grid.size == (288, 288)
     with Image.open(out / "number.gif") as gif:
         assert gif.size == (288, 288) and gif.n_frames == 2  # one grid, then repeated
     rows = list(csv.DictReader((out / "history.csv").open()))
     assert len(rows) == 1
-    for key in ("encoder_loss", "val_decoder_loss", "discriminator_learning_rate"):
+    for key in ("encoder_loss", "val_decoder_loss", "discriminator_learning_rate", "mnist_fid",
+                "mode_coverage"):
         assert np.isfinite(float(rows[0][key]))
     history = json.loads((out / "history.json").read_text())
     assert history["encoder_loss"][0] == pytest.approx(float(rows[0]["encoder_loss"]))
@@ -54,7 +56,7 @@ def test_one_epoch_on_1000_real_digits_writes_the_run_directory(one_epoch_run):
     assert config["preset"]["feature_tap"] == "conv" and config["run"]["schedule"] == 4
     assert float(rows[0]["decoder_learning_rate"]) == pytest.approx(2e-4)
     assert sorted(p.name for p in (out / "logs" / "scalars").iterdir()) == [
-        "learning_rate", "train", "validation"]
+        "learning_rate", "quality", "train", "validation"]
 
 
 def test_the_saved_model_loads_and_samples(one_epoch_run):
@@ -106,3 +108,45 @@ def test_non_positive_numbers_are_usage_errors(flag):
     with pytest.raises(SystemExit) as exit_info:
         load_script("train_mnist").parse_args([flag, "0"])
     assert exit_info.value.code == 2
+
+
+def test_evaluate_a_saved_model_writes_scores_with_their_protocol(one_epoch_run, tmp_path,
+                                                                    capsys):
+    _, out = one_epoch_run
+    code = load_script("evaluate").main(["--model", str(out / "model.keras"), "--samples", "500",
+                                         "--json", str(tmp_path / "scores.json")])
+    assert code == 0
+    assert "| mnist_fid |" in capsys.readouterr().out
+    result = json.loads((tmp_path / "scores.json").read_text())
+    assert sum(result["class_counts"]) == 500 and 1 <= result["mode_coverage"] <= 10
+    assert result["protocol"]["samples"] == 500 and result["protocol"]["sample_seed"] == 0
+    assert result["protocol"]["model"].endswith("model.keras")
+    # The run's own metrics callback scored the same model the same way (10 000 samples).
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics[0]["epoch"] == 0 and metrics[0]["protocol"]["samples"] == 1000
+
+
+def test_evaluate_a_folder_of_real_digits(tmp_path):
+    test = mnist_loader.load_mnist("test")
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for index in range(300):
+        Image.fromarray(test.images[index]).save(folder / f"{index:03d}.png")
+    code = load_script("evaluate").main(["--images", str(folder),
+                                         "--json", str(tmp_path / "digits.json")])
+    result = json.loads((tmp_path / "digits.json").read_text())
+    assert code == 0 and result["mode_coverage"] == 10
+    assert result["mnist_fid"] < 20  # real digits: near the floor (300 samples inflate FID)
+    assert result["protocol"]["images"] == str(folder)
+
+
+def test_evaluate_rgb_without_reference_or_weights_exits_2(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(folder / "a.png")
+    script = load_script("evaluate")
+    assert script.main(["--images", str(folder)]) == 2
+    assert "--reference" in capsys.readouterr().err
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert script.main(["--images", str(folder), "--reference", "lfw-mini"]) == 2
+    assert "InceptionV3 weights not found" in capsys.readouterr().err
