@@ -38,8 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a saved model (.keras) to sample from")
     source.add_argument("--images", help="a folder of images to score")
+    source.add_argument("--real-mnist", choices=("train", "test"),
+                        help="score the first --samples real digits of this split: the floor")
     parser.add_argument("--samples", type=cli.positive_int, default=10000,
-                        help="prior samples to draw from --model")
+                        help="prior samples to draw from --model (digits for --real-mnist)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled latents")
     parser.add_argument("--reference", default=None,
                         help="RGB only: real images to compare with (a folder or lfw-mini)")
@@ -82,6 +84,10 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         images = evaluation.generate(model, args.samples, args.seed)
         value_range = model.data_range
         source = {"model": str(args.model), "sample_seed": args.seed}
+    elif args.real_mnist:
+        digits = data.load_mnist(args.real_mnist).images[:args.samples]
+        images, value_range = digits[..., np.newaxis].astype(np.float32) / 255.0, (0.0, 1.0)
+        source = {"real_mnist": args.real_mnist}
     else:
         images, value_range = folder_images(args.images), (0.0, 1.0)
         source = {"images": str(args.images)}
