@@ -243,3 +243,28 @@ def test_hard_labels_draw_no_extra_random_numbers(mnist_like_batch):
     assert draws_per_step() == 2
     assert draws_per_step(real_label_range=(0.7, 1.2)) == 2 + 3
     assert draws_per_step(real_label_range=(0.7, 1.2), label_flip_probability=0.1) == 2 + 9
+
+
+@pytest.mark.parametrize("equilibrium, frozen, moving", [
+    (100.0, "discriminator", "decoder"),   # every cost is far below: D "wins", D waits
+    (-100.0, "decoder", "discriminator"),  # every cost is far above: D "loses", decoder waits
+])
+def test_equilibrium_gate_skips_the_winning_side(equilibrium, frozen, moving, mnist_like_batch):
+    import tensorflow as tf
+
+    model = compiled(equilibrium=equilibrium, equilibrium_margin=1.0)
+    before = {name: trainable_snapshot(getattr(model, name)) for name in NETWORKS}
+    step = tf.function(model.train_step)
+    logs = step(mnist_like_batch)
+    assert not changed(before[frozen], getattr(model, frozen))
+    assert changed(before[moving], getattr(model, moving))
+    assert changed(before["encoder"], model.encoder)  # the encoder always updates
+    assert float(logs[f"{frozen}_updated"]) == 0.0 and float(logs[f"{moving}_updated"]) == 1.0
+    assert int(getattr(model, f"{frozen}_optimizer").iterations) == 0
+
+
+def test_gate_off_by_default_and_no_extra_metrics(mnist_like_batch):
+    model = compiled()
+    assert sorted(model.train_step(mnist_like_batch)) == [
+        "decoder_loss", "discriminator_loss", "encoder_loss"]
+    assert vaegan_tf.PRESETS["mnist"].equilibrium_margin == 0.0

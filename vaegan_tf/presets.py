@@ -76,6 +76,10 @@ class VAEGANPreset:
             0.3) soft.
         label_flip_probability: Chance that a discriminator target is drawn from the other
             class's range ("noisy labels"; [U], 0.05 in the soft-label preset).
+        equilibrium: Target BCE of each discriminator term for the equilibrium gate (≈ ln 2).
+        equilibrium_margin: The original VAE/GAN code's gate (anchors §5): skip D's update
+            when it wins by more than the margin, the decoder's when D loses by more; 0 (the
+            NTUT model) turns it off. Larsen et al. used 0.35 on faces, 0.3 for MNIST.
         learning_rate: Initial learning rate of all three Adam optimizers ([U] for MNIST; the
             face runs used 5e-4).
         adam_beta_1: Adam β1 ([U]; Keras' default 0.9, what ``Adam(5e-4)`` gave in TF 2.2).
@@ -110,6 +114,8 @@ class VAEGANPreset:
     real_label_range: tuple[float, float] = (1.0, 1.0)
     fake_label_range: tuple[float, float] = (0.0, 0.0)
     label_flip_probability: float = 0.0
+    equilibrium: float = 0.68
+    equilibrium_margin: float = 0.0
     learning_rate: float = 5e-4
     adam_beta_1: float = 0.9
     schedule: int = 1
@@ -149,6 +155,10 @@ class VAEGANPreset:
             low, high = getattr(self, field)
             if low > high:
                 raise ValueError(f"{field} must be (low, high) with low <= high, got {(low, high)}")
+        if self.equilibrium_margin < 0.0:
+            raise ValueError(
+                f"equilibrium_margin must be >= 0, got {self.equilibrium_margin}"
+            )
         if not 0.0 <= self.label_flip_probability <= 1.0:
             raise ValueError(
                 f"label_flip_probability must be in [0, 1], got {self.label_flip_probability}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -15,6 +16,7 @@ from vaegan_tf.presets import DECODER_LOSS_VARIANTS, VAEGANPreset, get_preset
 
 NETWORK_NAMES = ("encoder", "decoder", "discriminator")
 LOSS_NAMES = tuple(f"{name}_loss" for name in NETWORK_NAMES)
+GATED_UPDATE_NAMES = ("decoder_updated", "discriminator_updated")
 
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
@@ -49,6 +51,11 @@ class VAEGAN(keras.Model):
             samples; (0, 0) is the hard label.
         label_flip_probability: Chance that a training target is drawn from the other
             class's range (noisy labels).
+        equilibrium: Target BCE of each D term for the equilibrium gate (0.68 ≈ ln 2).
+        equilibrium_margin: The gate of the original VAE/GAN code (Larsen et al.): per batch,
+            D is not updated when its real or fake cost is below ``equilibrium − margin``,
+            the decoder is not updated when one is above ``equilibrium + margin``, and both
+            are updated if both fire. 0 turns the gate off (every network updates every step).
         seed: Seed of the model's noise draws during training.
 
     Example:
@@ -76,6 +83,8 @@ class VAEGAN(keras.Model):
         real_label_range: tuple[float, float] = (1.0, 1.0),
         fake_label_range: tuple[float, float] = (0.0, 0.0),
         label_flip_probability: float = 0.0,
+        equilibrium: float = 0.68,
+        equilibrium_margin: float = 0.0,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -104,9 +113,15 @@ class VAEGAN(keras.Model):
         self.real_label_range = (float(real_label_range[0]), float(real_label_range[1]))
         self.fake_label_range = (float(fake_label_range[0]), float(fake_label_range[1]))
         self.label_flip_probability = float(label_flip_probability)
+        self.equilibrium = float(equilibrium)
+        self.equilibrium_margin = float(equilibrium_margin)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
+        if self.equilibrium_margin > 0.0:
+            # Share of steps in which each gated network was updated.
+            for name in GATED_UPDATE_NAMES:
+                self.loss_trackers[name] = keras.metrics.Mean(name=name)
         self.encoder_optimizer: keras.optimizers.Optimizer | None = None
         self.decoder_optimizer: keras.optimizers.Optimizer | None = None
         self.discriminator_optimizer: keras.optimizers.Optimizer | None = None
@@ -206,6 +221,12 @@ class VAEGAN(keras.Model):
 
     def compute_losses(self, images: Tensor, training: bool) -> dict[str, tf.Tensor]:
         """One forward pass of all three networks; returns the three losses by metric name."""
+        return self._forward(images, training)[0]
+
+    def _forward(
+        self, images: Tensor, training: bool
+    ) -> tuple[dict[str, tf.Tensor], tf.Tensor, tf.Tensor]:
+        """The three losses, and D's hard-label real and fake costs (for the gate)."""
         mean, log_var = self.encode(images, training=training)
         batch_shape = ops.shape(mean)
         noise = keras.random.normal(batch_shape, seed=self.seed_generator)
@@ -225,7 +246,10 @@ class VAEGAN(keras.Model):
 
         log_likelihood = losses.feature_log_likelihood(real_features, reconstruction_features)
         p_second = p_prior if self.decoder_loss_variant == "prior" else p_real
-        return {
+        real_cost = losses.binary_crossentropy(1.0, p_real)
+        fake_cost = 0.5 * (losses.binary_crossentropy(0.0, p_reconstruction)
+                           + losses.binary_crossentropy(0.0, p_prior))
+        batch_losses = {
             "encoder_loss": losses.encoder_loss(
                 mean, log_var, log_likelihood, self.feature_loss_scale
             ),
@@ -237,6 +261,7 @@ class VAEGAN(keras.Model):
                 *self._discriminator_targets(ops.shape(p_real), training),
             ),
         }
+        return batch_losses, real_cost, fake_cost
 
     @property
     def uses_label_noise(self) -> bool:
@@ -271,7 +296,7 @@ class VAEGAN(keras.Model):
             tf.GradientTape() as decoder_tape,
             tf.GradientTape() as discriminator_tape,
         ):
-            batch_losses = self.compute_losses(images, training=True)
+            batch_losses, real_cost, fake_cost = self._forward(images, training=True)
         tapes = (encoder_tape, decoder_tape, discriminator_tape)
         # All gradients come from the same forward pass; compute them all before any update
         # so no network's step can see another's new weights.
@@ -279,12 +304,34 @@ class VAEGAN(keras.Model):
             tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables)
             for name, tape in zip(NETWORK_NAMES, tapes, strict=True)
         ]
+        updates = self._gate(real_cost, fake_cost)
         for name, network_gradients in zip(NETWORK_NAMES, gradients, strict=True):
             optimizer = getattr(self, f"{name}_optimizer")
-            optimizer.apply_gradients(
-                zip(network_gradients, getattr(self, name).trainable_variables, strict=True)
-            )
+            pairs = list(zip(network_gradients, getattr(self, name).trainable_variables,
+                             strict=True))
+            if name in updates:
+                tf.cond(updates[name], functools.partial(_apply, optimizer, pairs),
+                        lambda: tf.constant(False))
+            else:
+                optimizer.apply_gradients(pairs)
+        for name in updates:
+            batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
         return self._track(batch_losses)
+
+    def _gate(self, real_cost: tf.Tensor, fake_cost: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The equilibrium gate: which of decoder and D may update this step (none if off)."""
+        if self.equilibrium_margin <= 0.0:
+            return {}
+        low = self.equilibrium - self.equilibrium_margin
+        high = self.equilibrium + self.equilibrium_margin
+        train_discriminator = ops.logical_not(
+            ops.logical_or(real_cost < low, fake_cost < low))
+        train_decoder = ops.logical_not(ops.logical_or(real_cost > high, fake_cost > high))
+        neither = ops.logical_not(ops.logical_or(train_discriminator, train_decoder))
+        return {
+            "decoder": ops.logical_or(train_decoder, neither),
+            "discriminator": ops.logical_or(train_discriminator, neither),
+        }
 
     def test_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
         return self._track(self.compute_losses(_images_of(data), training=False))
@@ -313,6 +360,8 @@ class VAEGAN(keras.Model):
             real_label_range=list(self.real_label_range),
             fake_label_range=list(self.fake_label_range),
             label_flip_probability=self.label_flip_probability,
+            equilibrium=self.equilibrium,
+            equilibrium_margin=self.equilibrium_margin,
             seed=self.seed,
         )
         return config
@@ -323,6 +372,12 @@ class VAEGAN(keras.Model):
         for name in NETWORK_NAMES:
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
+
+
+def _apply(optimizer: keras.optimizers.Optimizer, pairs: list) -> tf.Tensor:
+    """One optimizer step, as a ``tf.cond`` branch (both branches return a boolean)."""
+    optimizer.apply_gradients(pairs)
+    return tf.constant(True)
 
 
 def _images_of(data: Tensor | tuple) -> Tensor:
@@ -361,6 +416,8 @@ def build_vaegan(
         real_label_range=config.real_label_range,
         fake_label_range=config.fake_label_range,
         label_flip_probability=config.label_flip_probability,
+        equilibrium=config.equilibrium,
+        equilibrium_margin=config.equilibrium_margin,
         seed=seed,
         name=f"vaegan_{config.name}",
     )
