@@ -150,3 +150,20 @@ def test_evaluate_rgb_without_reference_or_weights_exits_2(tmp_path, capsys, mon
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     assert script.main(["--images", str(folder), "--reference", "lfw-mini"]) == 2
     assert "InceptionV3 weights not found" in capsys.readouterr().err
+
+
+def test_metrics_table_rows_per_epoch_and_floor(tmp_path, capsys):
+    scores = {"mode_coverage": 9, "kl_to_uniform": 0.03, "mnist_fid": 12.5, "mnist_kid": 1.2,
+              "inception_score": 8.1}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps([{"epoch": 0, **scores},
+                                                  {"epoch": 1, **scores, "mode_coverage": 10}]))
+    (tmp_path / "floor.json").write_text(json.dumps(scores))
+    script = load_script("metrics_table")
+    assert script.main(["--run", f"A={run}", "--floor", f"real={tmp_path / 'floor.json'}",
+                        "--epoch", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[2] == "| A | 1 | 10 | 0.0300 | 12.50 | 1.200 | 8.10 |"
+    assert lines[3].startswith("| real |  | 9 |") and len(lines) == 4
+    assert script.main(["--run", f"B={tmp_path / 'missing'}"]) == 2
