@@ -1,6 +1,7 @@
 """Sample grids, progress GIFs (spec 6) and the TensorBoard layout (spec 4.2)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,11 +12,13 @@ from vaegan_tf import adam_optimizers, build_vaegan
 from vaegan_tf.callbacks import (
     GifRenderer,
     HistoryPlots,
+    LatestCheckpoint,
     LearningRateLogger,
     MnistQuality,
     SampleGrid,
     TensorBoardLogger,
     render_gif,
+    save_atomically,
     select_gif_frames,
 )
 from vaegan_tf.plotting import save_image_grid
@@ -203,3 +206,23 @@ def test_mnist_quality_scores_every_n_epochs_and_nan_between(tmp_path):
     assert sum(written[0]["class_counts"]) == 200
     with pytest.raises(ValueError):
         MnistQuality(every=0)
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
+    model = build_vaegan("mnist", seed=0)
+    model.compile(**adam_optimizers())
+    path = tmp_path / "model.keras"
+    save_atomically(model, path)
+    good = path.read_bytes()
+
+    def crash_half_way(self, filepath, *args, **kwargs):
+        Path(filepath).write_bytes(b"half a zip")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(type(model), "save", crash_half_way)
+    with pytest.raises(OSError, match="No space"):
+        checkpoint = LatestCheckpoint(path)
+        checkpoint.set_model(model)
+        checkpoint.on_epoch_end(0)
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]  # no partial file

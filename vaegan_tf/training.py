@@ -21,6 +21,7 @@ import tensorflow as tf
 from vaegan_tf.callbacks import (
     GifRenderer,
     HistoryPlots,
+    LatestCheckpoint,
     LearningRateLogger,
     SampleGrid,
     TensorBoardLogger,
@@ -76,7 +77,7 @@ def run_callbacks(
         TensorBoardLogger(directory / "logs", samples=grids),
         keras.callbacks.CSVLogger(str(directory / "history.csv")),
         HistoryPlots(directory),
-        *([keras.callbacks.ModelCheckpoint(str(directory / "model.keras"))] if checkpoint else []),
+        *([LatestCheckpoint(directory / "model.keras")] if checkpoint else []),
         gif,
     ]
     return callbacks, grids, gif

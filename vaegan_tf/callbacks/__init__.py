@@ -1,5 +1,6 @@
 """Keras callbacks for VAE-GAN training: sample grids, GIFs, TensorBoard, learning rates."""
 
+from vaegan_tf.callbacks.checkpoint import LatestCheckpoint, save_atomically
 from vaegan_tf.callbacks.gif import GifRenderer, render_gif, select_gif_frames
 from vaegan_tf.callbacks.history_plots import HistoryPlots
 from vaegan_tf.callbacks.learning_rate import (
@@ -19,6 +20,7 @@ __all__ = [
     "ConstantRule",
     "GifRenderer",
     "HistoryPlots",
+    "LatestCheckpoint",
     "LearningRateLogger",
     "LearningRateSchedule",
     "MnistQuality",
@@ -28,5 +30,6 @@ __all__ = [
     "TensorBoardLogger",
     "learning_rate_schedule",
     "render_gif",
+    "save_atomically",
     "select_gif_frames",
 ]
