@@ -1,41 +1,8 @@
-"""Render a progress GIF from a folder of sample grids, as the original did (spec 6).
+"""Render a progress GIF from a folder of sample grids: ``vaegan-tf gif`` (see its --help)."""
 
-Example:
-    python scripts/render_gif.py runs/mnist --out runs/mnist/number.gif
-"""
-
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-from vaegan_tf.callbacks.gif import FRAME_DURATION_MS, render_gif, select_gif_frames
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("folder", type=Path, help="folder holding the grid images")
-    parser.add_argument("--pattern", default="image_at_epoch_*.png", help="glob of the grids")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="GIF path (default: FOLDER/number.gif)")
-    parser.add_argument("--frame-ms", type=int, default=FRAME_DURATION_MS,
-                        help="display time of each frame")
-    args = parser.parse_args(argv)
-    output = args.out or args.folder / "number.gif"
-    try:
-        path = render_gif(args.folder, output, pattern=args.pattern,
-                          frame_duration_ms=args.frame_ms)
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    count = len(sorted(args.folder.glob(args.pattern)))
-    print(f"{path}: {len(select_gif_frames(count))} frames from {count} grids")
-    return 0
-
+from vaegan_tf.commands.gif import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="scripts/render_gif.py"))

@@ -63,6 +63,7 @@ def test_train_faces_records_its_data_source(face_run, face_folder):
 def test_soft_label_preset_reaches_the_model(face_folder, tmp_path):
     code = load_script("train_faces").main(
         ["--data", str(face_folder), "--preset", "faces-soft-labels", "--epochs", "1",
+         "--sample-every", "1",
          "--batch-size", "4", "--out", str(tmp_path), *TINY])
     assert code == 0
     config = json.loads((tmp_path / "config.json").read_text())

@@ -29,7 +29,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def add_training_arguments(
-    parser: argparse.ArgumentParser, preset: VAEGANPreset, out: str
+    parser: argparse.ArgumentParser, preset: VAEGANPreset, out: str | None
 ) -> None:
     """Adds the options every training script shares, with ``preset``'s values as defaults.
 
@@ -57,7 +57,8 @@ def add_training_arguments(
         f"(default: the preset's, {preset.schedule} for {preset.name})",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for weights, data and samples")
-    parser.add_argument("--out", default=out, help="run directory")
+    parser.add_argument("--out", default=out,
+                        help="run directory" + ("" if out else " (default: runs/PRESET)"))
     parser.add_argument(
         "--fixed-latents", action="store_true",
         help="decode the same 16 latents for every grid (the original drew fresh ones)",
@@ -102,16 +103,17 @@ def add_face_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_preset(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, name: str
+    parser: argparse.ArgumentParser, args: argparse.Namespace, preset: str | VAEGANPreset
 ) -> VAEGANPreset:
-    """The preset ``name`` with ``--set``, ``--batch-size``, ``--learning-rate`` and
+    """``preset`` (a name or a preset) with ``--set``, ``--batch-size``, ``--learning-rate`` and
     ``--schedule`` applied; bad values end the program through ``parser.error`` (exit 2)."""
     for option in ("epochs", "batch_size", "sample_every", "learning_rate"):
         value = getattr(args, option)
         if value is not None and value <= 0:
             parser.error(f"--{option.replace('_', '-')} must be positive, got {value}")
     try:
-        preset = get_preset(name)
+        if not isinstance(preset, VAEGANPreset):
+            preset = get_preset(preset)
         overrides = dict(preset.parse_override(item) for item in args.set)
         for option in ("batch_size", "learning_rate", "schedule"):
             if getattr(args, option) is not None:

@@ -1,0 +1,1 @@
+"""The ``vaegan-tf`` subcommands; each module has ``main(argv) -> exit code``."""
