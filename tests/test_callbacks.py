@@ -226,3 +226,34 @@ def test_a_failed_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypat
         checkpoint.on_epoch_end(0)
     assert path.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]  # no partial file
+
+
+def test_a_nan_loss_stops_training_naming_epoch_and_batch_and_keeps_the_last_checkpoint(
+        tmp_path):
+    import keras
+
+    from vaegan_tf import get_preset, training
+    from vaegan_tf.callbacks import NonFiniteLossError
+
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    calls = {"epochs": 0}
+
+    def batches():  # epoch 0 clean; in epoch 1 the second batch is NaN
+        for index in range(2):
+            batch = images[4 * index:4 * index + 4]
+            yield batch * np.nan if calls["epochs"] == 1 and index == 1 else batch
+        calls["epochs"] += 1
+
+    data = tf.data.Dataset.from_generator(
+        batches, output_signature=tf.TensorSpec((None, 28, 28, 1), tf.float32))
+    model = build_vaegan("mnist", seed=0)
+    model.compile(**adam_optimizers())
+    with pytest.raises(NonFiniteLossError, match="epoch 1, batch 1") as raised:
+        training.train(model, data, tmp_path, get_preset("mnist"), epochs=3, sample_every=1,
+                       verbose=0)
+    assert raised.value.epoch == 1 and not np.isfinite(raised.value.losses["encoder_loss"])
+    kept = keras.models.load_model(tmp_path / "model.keras")
+    assert all(np.all(np.isfinite(w)) for w in kept.get_weights())
+    assert len((tmp_path / "history.csv").read_text().strip().splitlines()) == 2  # header + 1
+    assert sorted(p.name for p in tmp_path.glob("image_at_epoch_*.png")) == [
+        "image_at_epoch_000.png"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from vaegan_tf.callbacks import NonFiniteLossError
 from vaegan_tf.data import LFW_MINI
 from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, VAEGANPreset, get_preset
 from vaegan_tf.training import RunFiles, train
@@ -141,14 +143,21 @@ def train_and_report(
     """Builds and compiles the model, trains it into ``args.out``, prints the report."""
     model = compiled_model(preset, args.seed, args.jit)
     started = time.time()
-    history, files = train(
-        model, train_data, args.out, preset, epochs=args.epochs,
-        validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
-        fixed_latents=args.fixed_latents, schedule=preset.schedule,
-        run_config={"script": script, "argv": sys.argv[1:],
-                    **vars(args) | {"preset": preset.name}},
-        extra_callbacks=extra_callbacks,
-    )
+    try:
+        history, files = train(
+            model, train_data, args.out, preset, epochs=args.epochs,
+            validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
+            fixed_latents=args.fixed_latents, schedule=preset.schedule,
+            run_config={"script": script, "argv": sys.argv[1:],
+                        **vars(args) | {"preset": preset.name}},
+            extra_callbacks=extra_callbacks,
+        )
+    except NonFiniteLossError as error:
+        kept = Path(args.out) / "model.keras"
+        print(f"error: {error}; training stopped. The last good checkpoint "
+              f"({'epoch ' + str(error.epoch - 1) if error.epoch else 'none yet'}) is "
+              f"{kept if kept.exists() else 'not there'}", file=sys.stderr)
+        return 1
     print_report(history, files, args.epochs, (time.time() - started) / 60)
     return 0
 

@@ -23,6 +23,7 @@ from vaegan_tf.callbacks import (
     HistoryPlots,
     LatestCheckpoint,
     LearningRateLogger,
+    NonFiniteGuard,
     SampleGrid,
     TensorBoardLogger,
     learning_rate_schedule,
@@ -71,6 +72,7 @@ def run_callbacks(
     )
     gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern)
     callbacks = [
+        NonFiniteGuard(),
         LearningRateLogger() if schedule is None else learning_rate_schedule(schedule),
         *(extra_callbacks or []),
         grids,

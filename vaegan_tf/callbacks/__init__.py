@@ -2,6 +2,7 @@
 
 from vaegan_tf.callbacks.checkpoint import LatestCheckpoint, save_atomically
 from vaegan_tf.callbacks.gif import GifRenderer, render_gif, select_gif_frames
+from vaegan_tf.callbacks.guard import NonFiniteGuard, NonFiniteLossError
 from vaegan_tf.callbacks.history_plots import HistoryPlots
 from vaegan_tf.callbacks.learning_rate import (
     ConstantRule,
@@ -24,6 +25,8 @@ __all__ = [
     "LearningRateLogger",
     "LearningRateSchedule",
     "MnistQuality",
+    "NonFiniteGuard",
+    "NonFiniteLossError",
     "NtutBufferRule",
     "PlateauRule",
     "SampleGrid",
