@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import math
 import os
-import struct
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import keras
-from PIL import Image
 
-FRAME_DURATION_MS = 100
+from vaegan_tf.animation import FRAME_DURATION_MS, write_gif
 
 
 def select_gif_frames(count: int) -> list[int]:
@@ -33,54 +30,6 @@ def select_gif_frames(count: int) -> list[int]:
             kept.append(index)
             last = value
     return [*kept, count - 1]
-
-
-def _encoded_frame(path: Path) -> tuple[int, bytes, bytes]:
-    """One image as a complete GIF frame: (color-table size bits, color table, LZW data).
-
-    Pillow encodes the frame (palette, LZW) as a one-frame GIF; its blocks are then reused.
-    """
-    buffer = io.BytesIO()
-    with Image.open(path) as image:
-        image.convert("RGB").save(buffer, format="GIF")
-    data = buffer.getvalue()
-    size_bits = data[10] & 0x07  # logical screen descriptor: global color table size
-    table_end = 13 + 3 * 2 ** (size_bits + 1)
-    position = table_end
-    while data[position] == 0x21:  # skip extension blocks up to the image descriptor
-        position += 2
-        while data[position]:
-            position += data[position] + 1
-        position += 1
-    if data[position] != 0x2C:
-        raise ValueError(f"Unexpected GIF layout while encoding {path}")
-    return size_bits, data[13:table_end], data[position + 10 : -1]
-
-
-def _write_animated_gif(
-    frames: Sequence[Path], output: Path, frame_duration_ms: int, loop: int = 0
-) -> None:
-    """Writes every frame in full, each with its own color table, so no frame is merged or
-    dropped (Pillow's and imageio's writers merge identical consecutive frames, and
-    imageio's legacy writer corrupts GIFs with fewer than 256 colors)."""
-    with Image.open(frames[0]) as first:
-        width, height = first.size
-    delay = struct.pack("<H", round(frame_duration_ms / 10))  # GIF delays are centiseconds
-    parts = [
-        b"GIF89a",
-        struct.pack("<HHBBB", width, height, 0, 0, 0),  # no global color table
-        b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00",
-    ]
-    for path in frames:
-        size_bits, table, image_data = _encoded_frame(path)
-        parts += [
-            b"\x21\xf9\x04\x04" + delay + b"\x00\x00",  # graphic control: keep, delay
-            b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0x80 | size_bits),
-            table,
-            image_data,
-        ]
-    parts.append(b"\x3b")
-    output.write_bytes(b"".join(parts))
 
 
 def render_gif(
@@ -114,13 +63,8 @@ def render_gif(
         paths = sorted(Path(path) for path in grids)
         if not paths:
             raise ValueError("render_gif needs at least one grid image")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f"{output.stem}.partial{output.suffix}")
-    _write_animated_gif([paths[index] for index in select_gif_frames(len(paths))], partial,
-                        frame_duration_ms)
-    partial.replace(output)
-    return output
+    return write_gif([paths[index] for index in select_gif_frames(len(paths))], output,
+                     frame_duration_ms)
 
 
 class GifRenderer(keras.callbacks.Callback):
