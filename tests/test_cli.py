@@ -64,3 +64,40 @@ def test_output_directory_that_is_a_file_exits_2_and_writes_nothing(tmp_path, ca
     assert train.main(["--epochs", "1", "--out", str(out)]) == 2
     assert "is a file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.fixture(scope="module")
+def saved_mnist_model(tmp_path_factory):
+    import vaegan_tf
+
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    model = vaegan_tf.build_vaegan("mnist", seed=0)
+    model.compile(**vaegan_tf.adam_optimizers())
+    model.save(path)
+    return path
+
+
+@pytest.mark.parametrize("argv, files, size", [
+    (["sample", "--n", "16"], ["samples.png"], (288, 288)),
+    (["reconstruct", "--n", "5"], ["reconstructions.png"], (5 * 56, 2 * 56)),
+    (["interpolate", "--steps", "6", "--method", "slerp"],
+     ["interpolation.png", "interpolation.gif"], (6 * 56, 56)),
+    (["walk", "--steps", "7"], ["walk.gif"], (112, 112)),
+    (["arithmetic", "--n", "4"], ["arithmetic.png"], (4 * 56, 3 * 56)),
+])
+def test_latent_subcommands_write_their_files(saved_mnist_model, tmp_path, argv, files, size):
+    from PIL import Image
+
+    out = tmp_path / files[0]
+    assert entry.main([*argv, "--model", str(saved_mnist_model), "--out", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
+    with Image.open(out) as image:
+        assert image.size == size
+
+
+def test_latent_subcommand_errors_are_one_line(tmp_path, capsys, saved_mnist_model):
+    assert entry.main(["sample", "--model", str(tmp_path / "missing.keras")]) == 2
+    assert "No such model file" in capsys.readouterr().err
+    assert entry.main(["interpolate", "--model", str(saved_mnist_model), "--pair", "0",
+                       "99999", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--pair" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """``python -m vaegan_tf`` / ``vaegan-tf``: one command line for training and evaluation.
 
-Subcommands: ``train``, ``evaluate``, ``gif``; ``vaegan-tf SUBCOMMAND --help`` shows each one's
-options with their defaults.
+Subcommands: ``train``, ``evaluate``, ``gif``, ``sample``, ``reconstruct``, ``interpolate``,
+``walk``, ``arithmetic``; ``vaegan-tf SUBCOMMAND --help`` shows each one's options with their
+defaults.
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ import sys
 
 import vaegan_tf  # noqa: F401  (sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads)
 
-SUBCOMMANDS = {
-    "train": "train any preset and write a run directory",
-    "evaluate": "score a saved model, a folder of images or real MNIST digits",
-    "gif": "render a progress GIF from a folder of sample grids",
+SUBCOMMANDS = {  # name: (module in vaegan_tf.commands, function, summary)
+    "train": ("train", "main", "train any preset and write a run directory"),
+    "evaluate": ("evaluate", "main", "score a saved model, a folder of images or real digits"),
+    "gif": ("gif", "main", "render a progress GIF from a folder of sample grids"),
+    "sample": ("latent_tools", "sample", "a grid of prior samples from a saved model"),
+    "reconstruct": ("latent_tools", "reconstruct", "originals above their reconstructions"),
+    "interpolate": ("latent_tools", "interpolate", "decode between two images' codes (PNG, GIF)"),
+    "walk": ("latent_tools", "walk", "a GIF of a random walk through the prior"),
+    "arithmetic": ("latent_tools", "arithmetic", "MNIST: move one digit's codes towards another"),
 }
 
 
 def usage() -> str:
     lines = ["usage: vaegan-tf SUBCOMMAND [options]   (vaegan-tf SUBCOMMAND --help)", "",
              "subcommands:"]
-    lines += [f"  {name:10s} {text}" for name, text in SUBCOMMANDS.items()]
+    lines += [f"  {name:12s} {text}" for name, (_, _, text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -34,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     if name not in SUBCOMMANDS:
         print(f"{usage()}\n\nvaegan-tf: error: unknown subcommand {name!r}", file=sys.stderr)
         return 2
-    command = importlib.import_module(f"vaegan_tf.commands.{name}")
-    return command.main(rest, prog=f"vaegan-tf {name}")
+    module, function, _ = SUBCOMMANDS[name]
+    command = getattr(importlib.import_module(f"vaegan_tf.commands.{module}"), function)
+    return command(rest, prog=f"vaegan-tf {name}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,166 @@
+"""``vaegan-tf sample | reconstruct | interpolate | walk | arithmetic``: look inside a model.
+
+Examples:
+    vaegan-tf sample --model runs/mnist/model.keras --n 16 --out samples.png
+    vaegan-tf reconstruct --model runs/mnist/model.keras --n 10
+    vaegan-tf interpolate --model runs/mnist/model.keras --pair 0 1 --method slerp
+    vaegan-tf walk --model runs/mnist/model.keras --steps 60
+    vaegan-tf arithmetic --model runs/mnist/model.keras --from-digit 1 --to-digit 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from vaegan_tf import cli, data, latent
+from vaegan_tf.plotting import save_image_grid
+
+MNIST_SHAPE = (28, 28, 1)
+
+
+def _parser(prog: str | None, description: str, out: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=cli.HelpFormatter)
+    parser.add_argument("--model", required=True, help="a saved model (.keras)")
+    parser.add_argument("--out", default=out, help="output file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of any random draw")
+    return parser
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=None,
+                        help="images to encode: MNIST models use the 10k test digits; face "
+                        "models a folder or lfw-mini (default: lfw-mini)")
+
+
+def _load_model(path: str) -> Any:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such model file: {path}")
+    return keras.models.load_model(path, safe_mode=True)
+
+
+def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Real images in the model's data range (and MNIST labels): the encoder's inputs."""
+    if tuple(model.encoder.input_shape[1:]) == MNIST_SHAPE:
+        digits = data.load_mnist("test", data_dir=source)
+        low, high = model.data_range
+        images = digits.images[..., np.newaxis].astype(np.float32) / 255.0 * (high - low) + low
+        return images, digits.labels
+    size = int(model.encoder.input_shape[1])
+    _, validation = data.load_faces(source or data.LFW_MINI, image_size=size, batch_size=1,
+                                    value_range=model.data_range)
+    return np.concatenate([batch.numpy() for batch in validation]), None
+
+
+def _run(parser: argparse.ArgumentParser, argv: list[str] | None, work: Any) -> int:
+    args = parser.parse_args(argv)
+    try:
+        written = work(args, _load_model(args.model))
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"written: {path}")
+    return 0
+
+
+def sample(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """A grid of prior samples."""
+    parser = _parser(prog, "Decode prior draws into a grid (4x4: the original's 288x288 PNG).",
+                     "samples.png")
+    parser.add_argument("--n", type=cli.positive_int, default=16, help="samples")
+
+    def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        images = np.asarray(model.sample(args.n, seed=args.seed))
+        columns = int(np.ceil(np.sqrt(args.n)))
+        return [save_image_grid(images, args.out, model.data_range, columns=columns)]
+
+    return _run(parser, argv, work)
+
+
+def reconstruct(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Originals above, reconstructions Dec(μ(x)) below."""
+    parser = _parser(prog, "Originals (top row) and their reconstructions (bottom row).",
+                     "reconstructions.png")
+    _add_data(parser)
+    parser.add_argument("--n", type=cli.positive_int, default=10, help="images")
+
+    def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        images, _ = _examples(model, args.data)
+        chosen = images[np.random.default_rng(args.seed).choice(len(images), args.n,
+                                                                replace=False)]
+        return [latent.save_rows([chosen, latent.reconstruct(model, chosen)], args.out,
+                                 model.data_range)]
+
+    return _run(parser, argv, work)
+
+
+def interpolate(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Decoded codes between two images' codes: a strip PNG and a GIF."""
+    parser = _parser(prog, "Interpolate between the codes of two images: strip and GIF.",
+                     "interpolation.png")
+    _add_data(parser)
+    parser.add_argument("--pair", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
+                        help="indices of the two images in the data")
+    parser.add_argument("--steps", type=cli.positive_int, default=10, help="codes in the strip")
+    parser.add_argument("--method", choices=("linear", "slerp"), default="linear")
+
+    def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        images, _ = _examples(model, args.data)
+        if max(args.pair) >= len(images) or min(args.pair) < 0:
+            raise ValueError(f"--pair indices must be in [0, {len(images)})")
+        codes = latent.encode_means(model, images[list(args.pair)])
+        decoded = latent.decode(model, latent.interpolate_codes(codes[0], codes[1], args.steps,
+                                                                args.method))
+        strip = latent.save_rows([decoded], args.out, model.data_range)
+        animation = latent.save_animation(
+            np.concatenate([decoded, decoded[::-1]]), Path(args.out).with_suffix(".gif"),
+            model.data_range)
+        return [strip, animation]
+
+    return _run(parser, argv, work)
+
+
+def walk(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """A GIF of a smooth random walk through the prior."""
+    parser = _parser(prog, "A GIF of a smooth random walk through the prior.", "walk.gif")
+    parser.add_argument("--steps", type=cli.positive_int, default=60, help="frames")
+    parser.add_argument("--step-size", type=float, default=0.2,
+                        help="innovation per step, in (0, 1)")
+
+    def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        if not 0.0 < args.step_size < 1.0:
+            raise ValueError(f"--step-size must be in (0, 1), got {args.step_size}")
+        codes = latent.random_walk_codes(model.latent_dim, args.steps, args.step_size, args.seed)
+        return [latent.save_animation(latent.decode(model, codes), args.out, model.data_range)]
+
+    return _run(parser, argv, work)
+
+
+def arithmetic(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """MNIST: move codes of one digit by the mean-code difference towards another."""
+    parser = _parser(prog, "Latent arithmetic on MNIST: rows of originals, reconstructions, "
+                     "and reconstructions moved by mean(code | to) - mean(code | from).",
+                     "arithmetic.png")
+    parser.add_argument("--from-digit", type=int, default=1, choices=range(10))
+    parser.add_argument("--to-digit", type=int, default=7, choices=range(10))
+    parser.add_argument("--n", type=cli.positive_int, default=8, help="examples")
+
+    def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        images, labels = _examples(model, None)
+        if labels is None:
+            raise ValueError("arithmetic needs a labelled dataset: an MNIST model")
+        codes = latent.encode_means(model, images)
+        vector = latent.attribute_vector(codes, labels, args.to_digit, args.from_digit)
+        chosen = np.flatnonzero(labels == args.from_digit)[:args.n]
+        moved = latent.decode(model, codes[chosen] + vector)
+        return [latent.save_rows([images[chosen], latent.decode(model, codes[chosen]), moved],
+                                 args.out, model.data_range)]
+
+    return _run(parser, argv, work)
