@@ -60,7 +60,7 @@ def run_schedule(args: argparse.Namespace, number: int) -> dict[str, list[float]
         model, train_data, directory, preset, epochs=args.epochs,
         validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
         fixed_latents=args.fixed_latents, schedule=number, checkpoint=args.checkpoints,
-        verbose=2,
+        verbose=0,
         run_config={"script": "scripts/compare_schedules.py", "argv": sys.argv[1:],
                     **vars(args) | {"preset": preset.name}},
     )

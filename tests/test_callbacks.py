@@ -257,3 +257,18 @@ def test_a_nan_loss_stops_training_naming_epoch_and_batch_and_keeps_the_last_che
     assert len((tmp_path / "history.csv").read_text().strip().splitlines()) == 2  # header + 1
     assert sorted(p.name for p in tmp_path.glob("image_at_epoch_*.png")) == [
         "image_at_epoch_000.png"]
+
+
+def test_epoch_line_has_losses_rates_scores_and_eta():
+    from vaegan_tf.callbacks.progress import epoch_line
+
+    logs = {"encoder_loss": 0.9123, "decoder_loss": 3.1, "discriminator_loss": 1.4,
+            "val_encoder_loss": 0.95, "val_decoder_loss": 2.0, "val_discriminator_loss": 1.5,
+            "encoder_learning_rate": 5e-4, "decoder_learning_rate": 3e-4,
+            "discriminator_learning_rate": 5e-4, "mnist_fid": 16.43, "mode_coverage": 10.0,
+            "kl_to_uniform": float("nan")}
+    line = epoch_line(2, 10, logs, elapsed=180.0)
+    assert line == ("epoch 3/10 | loss e/d/D 0.9123/3.1/1.4 | val 0.95/2/1.5 | "
+                    "lr 0.0005/0.0003/0.0005 | mode_coverage 10 | mnist_fid 16.43 | "
+                    "3m00s, ETA 7m00s")
+    assert epoch_line(0, 1, {}, 5.0) == "epoch 1/1 | 0m05s, ETA 0m00s"

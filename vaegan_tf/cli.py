@@ -66,6 +66,10 @@ def add_training_arguments(
         help="decode the same 16 latents for every grid (the original drew fresh ones)",
     )
     parser.add_argument(
+        "--quiet", action="store_true",
+        help="no progress bar: only one line per epoch (losses, rates, scores, ETA), for logs",
+    )
+    parser.add_argument(
         "--jit", action="store_true",
         help="compile the train step with XLA (a longer compile first; see the README's Speed)",
     )
@@ -151,6 +155,7 @@ def train_and_report(
             run_config={"script": script, "argv": sys.argv[1:],
                         **vars(args) | {"preset": preset.name}},
             extra_callbacks=extra_callbacks,
+            verbose=0 if args.quiet else "auto",
         )
     except NonFiniteLossError as error:
         kept = Path(args.out) / "model.keras"

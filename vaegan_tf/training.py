@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from vaegan_tf.callbacks import (
+    EpochSummary,
     GifRenderer,
     HistoryPlots,
     LatestCheckpoint,
@@ -57,6 +58,7 @@ def run_callbacks(
     schedule: int | None = None,
     checkpoint: bool = True,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    epochs: int | None = None,
 ) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
     """The callbacks that fill a run directory, in the order they must run.
 
@@ -64,7 +66,8 @@ def run_callbacks(
     TensorBoard all record the rate the next epoch uses. ``checkpoint`` saves ``model.keras``
     every epoch (about 1.1 GB for the face model: weights plus three Adam states).
     ``extra_callbacks`` (e.g. ``MnistQuality``) run right after the schedule, so what they add
-    to the logs reaches the history, CSV, plots and TensorBoard.
+    to the logs reaches the history, CSV, plots and TensorBoard. With ``epochs``, an
+    ``EpochSummary`` prints one line per epoch with an ETA.
     """
     grids = SampleGrid(
         directory, every=sample_every, filename=preset.grid_filename,
@@ -81,6 +84,7 @@ def run_callbacks(
         HistoryPlots(directory),
         *([LatestCheckpoint(directory / "model.keras")] if checkpoint else []),
         gif,
+        *([EpochSummary(epochs)] if epochs else []),
     ]
     return callbacks, grids, gif
 
@@ -116,7 +120,8 @@ def train(
         schedule: NTUT learning-rate schedule 1-4 (needs ``validation_data`` unless 1);
             None keeps the compiled rates.
         run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
-        verbose: ``fit``'s verbosity.
+        verbose: ``fit``'s verbosity (its progress bar); one summary line per epoch is
+            printed in any case.
         checkpoint: Save the whole model as ``model.keras`` after every epoch.
         extra_callbacks: More callbacks, run after the learning-rate callback.
     """
@@ -132,7 +137,7 @@ def train(
         raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
     callbacks, grids, gif = run_callbacks(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
-        checkpoint, extra_callbacks,
+        checkpoint, extra_callbacks, epochs,
     )
     with warnings.catch_warnings():
         # Keras warns each time a dataset of unknown length ends. Image-folder datasets have

@@ -12,6 +12,7 @@ from vaegan_tf.callbacks.learning_rate import (
     PlateauRule,
     learning_rate_schedule,
 )
+from vaegan_tf.callbacks.progress import EpochSummary
 from vaegan_tf.callbacks.quality import QUALITY_KEYS, MnistQuality
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
@@ -19,6 +20,7 @@ from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
 __all__ = [
     "QUALITY_KEYS",
     "ConstantRule",
+    "EpochSummary",
     "GifRenderer",
     "HistoryPlots",
     "LatestCheckpoint",
