@@ -101,3 +101,27 @@ def test_latent_subcommand_errors_are_one_line(tmp_path, capsys, saved_mnist_mod
     assert entry.main(["interpolate", "--model", str(saved_mnist_model), "--pair", "0",
                        "99999", "--out", str(tmp_path / "x.png")]) == 2
     assert "--pair" in capsys.readouterr().err
+
+
+def test_deterministic_runs_give_identical_losses(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(12):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(
+            faces / f"{index}.png")
+    tiny = ["--set", "latent_dim=8", "--set", "dense_units=16", "--set", "conv_filters=8,16",
+            "--set", "decoder_base_shape=15,15,8", "--set", "decoder_filters=8"]
+    histories = []
+    for run in ("a", "b"):
+        subprocess.run(
+            [sys.executable, "-m", "vaegan_tf", "train", "--preset", "faces", "--data",
+             str(faces), "--epochs", "2", "--batch-size", "4", "--seed", "3",
+             "--deterministic", "--quiet", "--out", str(tmp_path / run), *tiny],
+            check=True, capture_output=True)
+        histories.append(json.loads((tmp_path / run / "history.json").read_text()))
+    assert histories[0] == histories[1]
+    assert len(histories[0]["val_decoder_loss"]) == 2

@@ -66,6 +66,11 @@ def add_training_arguments(
         help="decode the same 16 latents for every grid (the original drew fresh ones)",
     )
     parser.add_argument(
+        "--deterministic", action="store_true",
+        help="TensorFlow op determinism on top of --seed: two runs give identical losses "
+        "(slower; see the README)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true",
         help="no progress bar: only one line per epoch (losses, rates, scores, ETA), for logs",
     )

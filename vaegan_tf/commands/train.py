@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from vaegan_tf import cli, data
 from vaegan_tf.callbacks import MnistQuality
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
          default_preset: str = "mnist", prog: str | None = None) -> int:
     args = parse_args(argv, presets, default_preset, prog)
     keras.utils.set_random_seed(args.seed)
+    if args.deterministic:
+        tf.config.experimental.enable_op_determinism()
     if Path(args.out).exists() and not Path(args.out).is_dir():
         print(f"error: --out {args.out} is a file, not a run directory", file=sys.stderr)
         return 2
