@@ -125,3 +125,33 @@ def test_deterministic_runs_give_identical_losses(tmp_path):
         histories.append(json.loads((tmp_path / run / "history.json").read_text()))
     assert histories[0] == histories[1]
     assert len(histories[0]["val_decoder_loss"]) == 2
+
+
+def test_arithmetic_with_celeba_attributes_on_a_face_model(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    import vaegan_tf
+
+    model = vaegan_tf.build_vaegan("faces", seed=0, latent_dim=8, dense_units=16,
+                                   conv_filters=(8, 16), decoder_base_shape=(15, 15, 8),
+                                   decoder_filters=8)
+    model.save(tmp_path / "faces.keras")
+    folder = tmp_path / "img_align_celeba"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    lines = ["6", "Smiling Male"]
+    for index in range(6):
+        name = f"{index + 1:06d}.jpg"
+        Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(folder / name)
+        lines.append(f"{name} {1 if index % 2 else -1} 1")
+    (tmp_path / "attrs.txt").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "smiling.png"
+    assert entry.main(["arithmetic", "--model", str(tmp_path / "faces.keras"), "--data",
+                       str(folder), "--attributes", str(tmp_path / "attrs.txt"),
+                       "--center-crop", "160", "--n", "3", "--out", str(out)]) == 0
+    with Image.open(out) as image:
+        assert image.size == (3 * 128, 3 * 128)  # 3 non-smiling faces, 3 rows, 64 px × 2
+    assert entry.main(["arithmetic", "--model", str(tmp_path / "faces.keras"), "--data",
+                       str(folder), "--attributes", str(tmp_path / "attrs.txt"),
+                       "--attribute", "Bald", "--out", str(out)]) == 2

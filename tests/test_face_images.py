@@ -213,3 +213,16 @@ def test_a_prepared_tfds_celeb_a_directory_uses_its_own_splits(tmp_path):
     assert all_images(train).shape == (6, 64, 64, 3)
     assert all_images(validation).shape == (3, 64, 64, 3)
     assert json.loads((tmp_path / "split.json").read_text())["validation_count"] == 3
+
+
+def test_celeba_attribute_list(tmp_path):
+    path = tmp_path / "list_attr_celeba.txt"
+    path.write_text("3\nSmiling Male Young\n000001.jpg -1  1 1\n000002.jpg  1 -1 1\n"
+                    "000003.jpg 1 1 -1\n")
+    names, files, values = data.celeba_attributes(path)
+    assert names == ["Smiling", "Male", "Young"]
+    assert files == ["000001.jpg", "000002.jpg", "000003.jpg"]
+    assert values.tolist() == [[-1, 1, 1], [1, -1, 1], [1, 1, -1]]
+    path.write_text("2\nSmiling\n000001.jpg 1\n")
+    with pytest.raises(ValueError, match="not a CelebA attribute list"):
+        data.celeba_attributes(path)

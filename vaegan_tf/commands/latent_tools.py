@@ -6,6 +6,8 @@ Examples:
     vaegan-tf interpolate --model runs/mnist/model.keras --pair 0 1 --method slerp
     vaegan-tf walk --model runs/mnist/model.keras --steps 60
     vaegan-tf arithmetic --model runs/mnist/model.keras --from-digit 1 --to-digit 7
+    vaegan-tf arithmetic --model runs/faces/model.keras --data img_align_celeba \
+        --attributes list_attr_celeba.txt --attribute Smiling --center-crop 160
 """
 
 from __future__ import annotations
@@ -144,23 +146,66 @@ def walk(argv: list[str] | None = None, prog: str | None = None) -> int:
 
 
 def arithmetic(argv: list[str] | None = None, prog: str | None = None) -> int:
-    """MNIST: move codes of one digit by the mean-code difference towards another."""
-    parser = _parser(prog, "Latent arithmetic on MNIST: rows of originals, reconstructions, "
-                     "and reconstructions moved by mean(code | to) - mean(code | from).",
+    """Latent arithmetic: MNIST digit classes, or CelebA attributes (the VAE/GAN paper's)."""
+    parser = _parser(prog, "Latent arithmetic: rows of originals, reconstructions, and "
+                     "reconstructions moved by mean(code | to) - mean(code | from). MNIST "
+                     "models use digit classes; face models a CelebA attribute.",
                      "arithmetic.png")
     parser.add_argument("--from-digit", type=int, default=1, choices=range(10))
     parser.add_argument("--to-digit", type=int, default=7, choices=range(10))
+    parser.add_argument("--data", default=None,
+                        help="faces: the image folder the attribute list names (img_align_celeba)")
+    parser.add_argument("--attributes", default=None,
+                        help="faces: CelebA's list_attr_celeba.txt")
+    parser.add_argument("--attribute", default="Smiling",
+                        help="faces: the attribute to add (to images without it)")
+    parser.add_argument("--encode", type=cli.positive_int, default=2000,
+                        help="faces: images to encode for the attribute vector")
+    parser.add_argument("--center-crop", type=cli.positive_int, default=None,
+                        help="faces: central square to cut before resizing (160 for CelebA)")
     parser.add_argument("--n", type=cli.positive_int, default=8, help="examples")
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
-        images, labels = _examples(model, None)
-        if labels is None:
-            raise ValueError("arithmetic needs a labelled dataset: an MNIST model")
+        if tuple(model.encoder.input_shape[1:]) == MNIST_SHAPE:
+            images, labels = _examples(model, None)
+            positive, negative = args.to_digit, args.from_digit
+        else:
+            images, labels = _attribute_examples(model, args)
+            positive, negative = 1, -1
         codes = latent.encode_means(model, images)
-        vector = latent.attribute_vector(codes, labels, args.to_digit, args.from_digit)
-        chosen = np.flatnonzero(labels == args.from_digit)[:args.n]
+        vector = latent.attribute_vector(codes, labels, positive, negative)
+        chosen = np.flatnonzero(labels == negative)[:args.n]
         moved = latent.decode(model, codes[chosen] + vector)
         return [latent.save_rows([images[chosen], latent.decode(model, codes[chosen]), moved],
                                  args.out, model.data_range)]
 
     return _run(parser, argv, work)
+
+
+def _attribute_examples(model: Any, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """Face images named by a CelebA attribute list, and their +1/-1 values of one attribute."""
+    from PIL import Image
+
+    if args.attributes is None or args.data is None:
+        raise ValueError("face models need --data IMAGE_FOLDER and --attributes "
+                         "list_attr_celeba.txt")
+    names, files, values = data.celeba_attributes(args.attributes)
+    if args.attribute not in names:
+        raise ValueError(f"No attribute {args.attribute!r} in {args.attributes}; "
+                         f"available: {', '.join(names)}")
+    column = values[:, names.index(args.attribute)]
+    size, low, high = int(model.encoder.input_shape[1]), *model.data_range
+    images, labels = [], []
+    for name, label in zip(files, column, strict=True):
+        path = Path(args.data) / name
+        if not path.is_file():
+            continue
+        with Image.open(path) as image:
+            pixels = data.prepare_image(image, size, args.center_crop)
+        images.append(pixels.astype(np.float32) / 255.0 * (high - low) + low)
+        labels.append(label)
+        if len(images) == args.encode:
+            break
+    if not images:
+        raise ValueError(f"None of the files in {args.attributes} is in {args.data}")
+    return np.stack(images), np.array(labels)

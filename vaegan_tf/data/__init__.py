@@ -3,6 +3,7 @@
 from vaegan_tf.data.face_images import (
     LFW_MINI,
     ImageSplit,
+    celeba_attributes,
     image_folder,
     lfw_mini,
     list_images,
@@ -17,6 +18,7 @@ __all__ = [
     "LFW_MINI",
     "ImageSplit",
     "MnistArrays",
+    "celeba_attributes",
     "image_folder",
     "lfw_mini",
     "list_images",

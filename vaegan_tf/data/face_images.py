@@ -386,3 +386,27 @@ def load_faces(
         kwargs.pop("cache", None)
         return lfw_mini(**kwargs)
     return image_folder(data, **kwargs)
+
+
+def celeba_attributes(path: str | os.PathLike) -> tuple[list[str], list[str], np.ndarray]:
+    """Reads CelebA's ``list_attr_celeba.txt``: attribute names, image file names, and an int8
+    matrix (images × attributes) of +1 / -1.
+
+    The file's first line is the image count, the second the 40 attribute names, then one line
+    per image: ``000001.jpg -1 1 1 ...``.
+
+    Raises:
+        ValueError: the file does not have that layout.
+    """
+    lines = Path(path).read_text().split("\n")
+    try:
+        count = int(lines[0].strip())
+        names = lines[1].split()
+        rows = [line.split() for line in lines[2:2 + count]]
+        files = [row[0] for row in rows]
+        values = np.array([[int(value) for value in row[1:]] for row in rows], dtype=np.int8)
+    except (IndexError, ValueError) as error:
+        raise ValueError(f"{path} is not a CelebA attribute list ({error})") from None
+    if values.shape != (count, len(names)) or not np.all(np.isin(values, (-1, 1))):
+        raise ValueError(f"{path}: expected {count} rows of {len(names)} values of +1/-1")
+    return names, files, values
