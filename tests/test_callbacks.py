@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -272,3 +273,63 @@ def test_epoch_line_has_losses_rates_scores_and_eta():
                     "lr 0.0005/0.0003/0.0005 | mode_coverage 10 | mnist_fid 16.43 | "
                     "3m00s, ETA 7m00s")
     assert epoch_line(0, 1, {}, 5.0) == "epoch 1/1 | 0m05s, ETA 0m00s"
+
+
+class _CtrlC(keras.callbacks.Callback):
+    """Sends this process SIGINT at the given (epoch, batch) points, as a user's Ctrl-C;
+    ``presses`` times in a row (2: the impatient second Ctrl-C)."""
+
+    def __init__(self, points, presses=1):
+        super().__init__()
+        self.points, self.presses, self.epoch = set(points), presses, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        import os
+        import signal
+
+        if (self.epoch, batch) in self.points:
+            for _ in range(self.presses):
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+def _fit_with_ctrl_c(tmp_path, points, presses=1):
+    from vaegan_tf import get_preset, training
+
+    images = np.random.default_rng(0).uniform(-1, 1, (12, 28, 28, 1)).astype("float32")
+    model = build_vaegan("mnist", seed=0)
+    model.compile(**adam_optimizers())
+    data = tf.data.Dataset.from_tensor_slices(images).batch(4)
+    original = training.run_callbacks
+
+    def with_ctrl_c(*args, **kwargs):
+        callbacks, grids, gif = original(*args, **kwargs)
+        return [*callbacks, _CtrlC(points, presses)], grids, gif
+
+    return training, with_ctrl_c, model, data, get_preset("mnist")
+
+
+def test_first_ctrl_c_finishes_the_batch_saves_and_stops(tmp_path, monkeypatch):
+    import signal
+
+    training, with_ctrl_c, model, data, preset = _fit_with_ctrl_c(tmp_path, {(1, 0)})
+    monkeypatch.setattr(training, "run_callbacks", with_ctrl_c)
+    before = signal.getsignal(signal.SIGINT)
+    history, files = training.train(model, data, tmp_path, preset, epochs=5, sample_every=1,
+                                    verbose=0)
+    assert len(history.history["encoder_loss"]) == 2  # epoch 1 stopped after its first batch
+    assert files.model.is_file() and signal.getsignal(signal.SIGINT) is before
+
+
+def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):
+    import signal
+
+    training, with_ctrl_c, model, data, preset = _fit_with_ctrl_c(tmp_path, {(0, 0)}, 2)
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(training, "run_callbacks", with_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(model, data, tmp_path, preset, epochs=5, sample_every=1, verbose=0)
+    assert not (tmp_path / "model.keras").exists()  # stopped inside epoch 0, before any save
+    assert signal.getsignal(signal.SIGINT) is before

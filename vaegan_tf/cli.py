@@ -169,6 +169,10 @@ def train_and_report(
               f"{kept if kept.exists() else 'not there'}", file=sys.stderr)
         return 1
     print_report(history, files, args.epochs, (time.time() - started) / 60)
+    if files.interrupted:
+        print(f"Interrupted by Ctrl-C after {len(history.epoch)} epoch(s), the last one "
+              "partial; its checkpoint, grid and history row are saved.", file=sys.stderr)
+        return 130
     return 0
 
 

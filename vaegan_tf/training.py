@@ -21,6 +21,7 @@ import tensorflow as tf
 from vaegan_tf.callbacks import (
     EpochSummary,
     GifRenderer,
+    GracefulInterrupt,
     HistoryPlots,
     LatestCheckpoint,
     LearningRateLogger,
@@ -47,6 +48,8 @@ class RunFiles:
     config: Path
     tensorboard: Path
     model: Path | None
+    interrupted: bool = False
+    """Whether a Ctrl-C ended training early (after saving the partial epoch)."""
 
 
 def run_callbacks(
@@ -75,6 +78,7 @@ def run_callbacks(
     )
     gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern)
     callbacks = [
+        GracefulInterrupt(),
         NonFiniteGuard(),
         LearningRateLogger() if schedule is None else learning_rate_schedule(schedule),
         *(extra_callbacks or []),
@@ -165,5 +169,7 @@ def train(
         config=config_path,
         tensorboard=directory / "logs",
         model=directory / "model.keras" if checkpoint else None,
+        interrupted=any(isinstance(callback, GracefulInterrupt) and callback.interrupted
+                        for callback in callbacks),
     )
     return history, files

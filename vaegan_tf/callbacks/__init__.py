@@ -4,6 +4,7 @@ from vaegan_tf.callbacks.checkpoint import LatestCheckpoint, save_atomically
 from vaegan_tf.callbacks.gif import GifRenderer, render_gif, select_gif_frames
 from vaegan_tf.callbacks.guard import NonFiniteGuard, NonFiniteLossError
 from vaegan_tf.callbacks.history_plots import HistoryPlots
+from vaegan_tf.callbacks.interrupt import GracefulInterrupt
 from vaegan_tf.callbacks.learning_rate import (
     ConstantRule,
     LearningRateLogger,
@@ -22,6 +23,7 @@ __all__ = [
     "ConstantRule",
     "EpochSummary",
     "GifRenderer",
+    "GracefulInterrupt",
     "HistoryPlots",
     "LatestCheckpoint",
     "LearningRateLogger",
