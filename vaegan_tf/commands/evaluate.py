@@ -27,7 +27,6 @@ from PIL import Image
 from vaegan_tf import cli, data
 from vaegan_tf.metrics import evaluation
 
-MNIST_SHAPE = (28, 28, 1)
 TABLE_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid",
               "fid", "kid")
 
@@ -91,7 +90,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     else:
         images, value_range = folder_images(args.images), (0.0, 1.0)
         source = {"images": str(args.images)}
-    if images.shape[1:] == MNIST_SHAPE:
+    if images.shape[1:] == data.MNIST_SHAPE:
         result = evaluation.mnist_scores(images, value_range, seed=args.seed)
     else:
         from vaegan_tf.metrics.inception import inception_scores

@@ -23,8 +23,6 @@ import numpy as np
 from vaegan_tf import cli, data, latent
 from vaegan_tf.plotting import save_image_grid
 
-MNIST_SHAPE = (28, 28, 1)
-
 
 def _parser(prog: str | None, description: str, out: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description,
@@ -49,7 +47,7 @@ def _load_model(path: str) -> Any:
 
 def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Real images in the model's data range (and MNIST labels): the encoder's inputs."""
-    if tuple(model.encoder.input_shape[1:]) == MNIST_SHAPE:
+    if tuple(model.encoder.input_shape[1:]) == data.MNIST_SHAPE:
         digits = data.load_mnist("test", data_dir=source)
         low, high = model.data_range
         images = digits.images[..., np.newaxis].astype(np.float32) / 255.0 * (high - low) + low
@@ -166,7 +164,7 @@ def arithmetic(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser.add_argument("--n", type=cli.positive_int, default=8, help="examples")
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
-        if tuple(model.encoder.input_shape[1:]) == MNIST_SHAPE:
+        if tuple(model.encoder.input_shape[1:]) == data.MNIST_SHAPE:
             images, labels = _examples(model, None)
             positive, negative = args.to_digit, args.from_digit
         else:

@@ -26,11 +26,9 @@ from vaegan_tf import cli, data
 from vaegan_tf.callbacks import MnistQuality
 from vaegan_tf.presets import PRESETS, VAEGANPreset
 
-MNIST_SHAPE = (28, 28, 1)
-
 
 def is_mnist(preset: VAEGANPreset) -> bool:
-    return tuple(preset.image_shape) == MNIST_SHAPE
+    return tuple(preset.image_shape) == data.MNIST_SHAPE
 
 
 def read_config(path: str) -> dict[str, Any]:

@@ -11,11 +11,18 @@ from vaegan_tf.data.face_images import (
     prepare_image,
     split_image_folder,
 )
-from vaegan_tf.data.mnist_loader import MnistArrays, load_mnist, locate_mnist, mnist
+from vaegan_tf.data.mnist_loader import (
+    MNIST_SHAPE,
+    MnistArrays,
+    load_mnist,
+    locate_mnist,
+    mnist,
+)
 from vaegan_tf.data.pipeline import scale_images, split_indices, validation_count
 
 __all__ = [
     "LFW_MINI",
+    "MNIST_SHAPE",
     "ImageSplit",
     "MnistArrays",
     "celeba_attributes",

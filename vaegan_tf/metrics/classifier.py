@@ -16,6 +16,8 @@ from typing import Any
 
 import keras
 
+from vaegan_tf.data import MNIST_SHAPE
+
 WEIGHTS_FILE = "mnist_classifier.weights.h5"
 RECORD_FILE = "mnist_classifier.json"
 FEATURES_LAYER = "features"
@@ -34,7 +36,7 @@ def build_mnist_classifier() -> keras.Model:
     penultimate features used for MNIST-FID/KID), dropout 0.3 and the 10-way output; ~0.2 M
     parameters.
     """
-    inputs = keras.Input((28, 28, 1), name="image")
+    inputs = keras.Input(MNIST_SHAPE, name="image")
     x = inputs
     for filters in (32, 64):
         x = keras.layers.Conv2D(filters, 3, activation="relu")(x)

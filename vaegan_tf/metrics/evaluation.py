@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from vaegan_tf.data import load_mnist
+from vaegan_tf.data import MNIST_SHAPE, load_mnist
 from vaegan_tf.metrics import scores
 from vaegan_tf.metrics.classifier import (
     WEIGHTS_FILE,
@@ -31,7 +31,7 @@ def classify_mnist(images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarr
     """Class probabilities (N, 10) and penultimate features (N, 128) of 28×28×1 images in
     [0, 1] from the shipped MNIST classifier."""
     images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
+    if images.ndim != 4 or images.shape[1:] != MNIST_SHAPE:
         raise ValueError(f"Expected MNIST images of shape (N, 28, 28, 1), got {images.shape}")
     probabilities, features = mnist_classifier().predict(images, batch_size=batch_size,
                                                          verbose=0)
