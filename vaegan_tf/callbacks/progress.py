@@ -60,5 +60,8 @@ class EpochSummary(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         stream = self.stream or sys.stdout
-        print(epoch_line(epoch, self.epochs, logs or {}, time.monotonic() - self.started),
+        # With a progress bar, Keras is still mid-line here (it finishes the bar after the
+        # callbacks), so start on a fresh line.
+        lead = "\n" if self.params.get("verbose") in (1, "auto") else ""
+        print(lead + epoch_line(epoch, self.epochs, logs or {}, time.monotonic() - self.started),
               file=stream, flush=True)
