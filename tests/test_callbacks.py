@@ -295,7 +295,7 @@ class _CtrlC(keras.callbacks.Callback):
                 os.kill(os.getpid(), signal.SIGINT)
 
 
-def _fit_with_ctrl_c(tmp_path, points, presses=1):
+def _fit_with_ctrl_c(points, presses=1):
     from vaegan_tf import get_preset, training
 
     images = np.random.default_rng(0).uniform(-1, 1, (12, 28, 28, 1)).astype("float32")
@@ -314,7 +314,7 @@ def _fit_with_ctrl_c(tmp_path, points, presses=1):
 def test_first_ctrl_c_finishes_the_batch_saves_and_stops(tmp_path, monkeypatch):
     import signal
 
-    training, with_ctrl_c, model, data, preset = _fit_with_ctrl_c(tmp_path, {(1, 0)})
+    training, with_ctrl_c, model, data, preset = _fit_with_ctrl_c({(1, 0)})
     monkeypatch.setattr(training, "run_callbacks", with_ctrl_c)
     before = signal.getsignal(signal.SIGINT)
     history, files = training.train(model, data, tmp_path, preset, epochs=5, sample_every=1,
@@ -326,7 +326,7 @@ def test_first_ctrl_c_finishes_the_batch_saves_and_stops(tmp_path, monkeypatch):
 def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):
     import signal
 
-    training, with_ctrl_c, model, data, preset = _fit_with_ctrl_c(tmp_path, {(0, 0)}, 2)
+    training, with_ctrl_c, model, data, preset = _fit_with_ctrl_c({(0, 0)}, 2)
     before = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(training, "run_callbacks", with_ctrl_c)
     with pytest.raises(KeyboardInterrupt):

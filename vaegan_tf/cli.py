@@ -106,10 +106,15 @@ def add_face_data_arguments(parser: argparse.ArgumentParser) -> None:
         help="faces: the face1 setup (hard labels, schedule 4); faces-soft-labels: the face2 "
         "setup (soft and noisy discriminator labels)",
     )
+    add_center_crop_argument(parser)
+
+
+def add_center_crop_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--center-crop`` (faces: the central square cut before resizing)."""
     parser.add_argument(
         "--center-crop", type=positive_int, default=None,
-        help="cut the central square of this side before resizing, e.g. 160 for CelebA "
-        "(default: no crop)",
+        help="faces: cut the central square of this side before resizing, e.g. 160 for "
+        "CelebA (default: no crop)",
     )
 
 

@@ -68,9 +68,7 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
                         help="MNIST: use only the first N digits of each split (default: all)")
     parser.add_argument("--no-validation", action="store_true",
                         help="MNIST: skip the per-epoch validation on the 10k test digits")
-    parser.add_argument("--center-crop", type=cli.positive_int, default=None,
-                        help="faces: cut the central square of this side before resizing, "
-                        "e.g. 160 for CelebA (default: no crop)")
+    cli.add_center_crop_argument(parser)
     parser.add_argument("--validation-fraction", type=float, default=0.15,
                         help="faces: share of the images held out for validation")
     parser.add_argument(
