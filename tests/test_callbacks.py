@@ -12,10 +12,10 @@ from PIL import Image
 from vaegan_tf import adam_optimizers, build_vaegan
 from vaegan_tf.callbacks import (
     GifRenderer,
-    HistoryPlots,
     LatestCheckpoint,
     LearningRateLogger,
     MnistQuality,
+    RunHistory,
     SampleGrid,
     TensorBoardLogger,
     render_gif,
@@ -175,21 +175,32 @@ def test_gif_renderer_renders_an_existing_folder(tmp_path):
     assert len(frames) == len(select_gif_frames(3)) == 4
 
 
-def test_history_plots_redraw_every_epoch_and_skip_rates_when_none_logged(tmp_path):
-    plots = HistoryPlots(tmp_path / "with_rates")
-    plots.on_train_begin()
-    plots.on_epoch_end(0, {"encoder_loss": 7.0, "val_encoder_loss": 6.0,
-                           "encoder_learning_rate": 5e-4})
-    first = (tmp_path / "with_rates" / "losses.png").stat().st_mtime_ns
-    plots.on_epoch_end(1, {"encoder_loss": 6.5, "val_encoder_loss": 6.2,
-                           "encoder_learning_rate": 3e-4})
-    assert plots.history["encoder_learning_rate"] == [5e-4, 3e-4]
-    assert (tmp_path / "with_rates" / "losses.png").stat().st_mtime_ns >= first
-    with Image.open(tmp_path / "with_rates" / "learning_rates.png") as image:
+def test_run_history_writes_csv_json_and_plots_and_resumes_from_its_state(tmp_path):
+    history = RunHistory(tmp_path / "with_rates")
+    history.on_epoch_end(0, {"encoder_loss": 7.0, "val_encoder_loss": 6.0,
+                             "encoder_learning_rate": 5e-4})
+    history.on_epoch_end(1, {"encoder_loss": 6.5, "val_encoder_loss": 6.2,
+                             "encoder_learning_rate": 3e-4, "mnist_fid": 12.5})
+    folder = tmp_path / "with_rates"
+    assert history.history["encoder_learning_rate"] == [5e-4, 3e-4]
+    assert (folder / "history.csv").read_text().splitlines() == [
+        "epoch,encoder_learning_rate,encoder_loss,mnist_fid,val_encoder_loss",
+        "0,0.0005,7.0,nan,6.0",
+        "1,0.0003,6.5,12.5,6.2",
+    ]
+    assert json.loads((folder / "history.json").read_text())["encoder_loss"] == [7.0, 6.5]
+    with Image.open(folder / "learning_rates.png") as image:
         assert image.size == (600, 360)
-    without = HistoryPlots(tmp_path / "without_rates")
+    resumed = RunHistory(folder)
+    resumed.set_state(json.loads(json.dumps(history.get_state())))
+    resumed.on_epoch_end(2, {"encoder_loss": 6.0, "val_encoder_loss": 6.1,
+                             "encoder_learning_rate": 3e-4, "mnist_fid": 11.0})
+    rows = (folder / "history.csv").read_text().splitlines()
+    assert len(rows) == 4 and rows[-1] == "2,0.0003,6.0,11.0,6.1"
+    without = RunHistory(tmp_path / "without_rates")
     without.on_epoch_end(0, {"decoder_loss": 2.0})
-    assert sorted(p.name for p in (tmp_path / "without_rates").iterdir()) == ["losses.png"]
+    assert sorted(p.name for p in (tmp_path / "without_rates").iterdir()) == [
+        "history.csv", "history.json", "losses.png"]
 
 
 def test_mnist_quality_scores_every_n_epochs_and_nan_between(tmp_path):

@@ -10,10 +10,10 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from vaegan_tf.callbacks import NonFiniteLossError
+from vaegan_tf.callbacks import NonFiniteLossError, RunBackup
 from vaegan_tf.data import LFW_MINI
 from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, VAEGANPreset, get_preset
-from vaegan_tf.training import RunFiles, train
+from vaegan_tf.training import BACKUP, RunFiles, run_fingerprint, train
 from vaegan_tf.vaegan import VAEGAN, adam_optimizers, build_vaegan
 
 FACE_PRESETS = tuple(
@@ -77,6 +77,11 @@ def add_training_arguments(
     parser.add_argument(
         "--jit", action="store_true",
         help="compile the train step with XLA (a longer compile first; see the README's Speed)",
+    )
+    parser.add_argument(
+        "--best-by", default="val_encoder_loss", metavar="KEY",
+        help="the history key (lower is better) that picks the best checkpoint in RUN/best, "
+        "e.g. mnist_fid",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -155,6 +160,19 @@ def train_and_report(
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> int:
     """Builds and compiles the model, trains it into ``args.out``, prints the report."""
+    state = RunBackup.read_state(Path(args.out) / BACKUP)
+    if state is not None:
+        try:
+            RunBackup(Path(args.out) / BACKUP,
+                      fingerprint=run_fingerprint(preset, args.seed)).check_fingerprint(state)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if state["epoch"] >= args.epochs:
+            print(f"{args.out} already holds {state['epoch']} trained epoch(s) of this run; "
+                  "nothing to do (raise --epochs to continue it, or pick another --out)")
+            return 0
+        print(f"Resuming {args.out} after epoch {state['epoch']} of {args.epochs}")
     model = compiled_model(preset, args.seed, args.jit)
     started = time.time()
     try:
@@ -162,10 +180,12 @@ def train_and_report(
             model, train_data, args.out, preset, epochs=args.epochs,
             validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
             fixed_latents=args.fixed_latents, schedule=preset.schedule,
-            run_config={"script": script, "argv": sys.argv[1:],
+            run_config={"script": script, "argv": getattr(args, "argv", sys.argv[1:]),
                         **vars(args) | {"preset": preset.name}},
             extra_callbacks=extra_callbacks,
             verbose=0 if args.quiet else "auto",
+            resume=True,
+            best_by=args.best_by,
         )
     except NonFiniteLossError as error:
         kept = Path(args.out) / "model.keras"
@@ -173,10 +193,13 @@ def train_and_report(
               f"({'epoch ' + str(error.epoch - 1) if error.epoch else 'none yet'}) is "
               f"{kept if kept.exists() else 'not there'}", file=sys.stderr)
         return 1
-    print_report(history, files, args.epochs, (time.time() - started) / 60)
+    print_report(history, files, len(history.epoch) - files.resumed_from,
+                 (time.time() - started) / 60)
     if files.interrupted:
-        print(f"Interrupted by Ctrl-C after {len(history.epoch)} epoch(s), the last one "
-              "partial; its checkpoint, grid and history row are saved.", file=sys.stderr)
+        print(f"Interrupted by Ctrl-C in epoch {len(history.epoch)}: model.keras holds the "
+              f"partial epoch; the backup holds epoch {len(history.epoch) - 1}. Run the same "
+              f"command again (or vaegan-tf train --resume {files.directory}) to continue.",
+              file=sys.stderr)
         return 130
     return 0
 
@@ -196,6 +219,8 @@ def print_report(
     print(f"  history:       {files.history_csv}, {files.history_json}")
     print(f"  curves:        {files.loss_plot}, {files.learning_rate_plot}")
     print(f"  TensorBoard:   tensorboard --logdir {files.tensorboard}")
-    print(f"  model:         {files.model or '(not saved)'}  (keras.models.load_model)")
+    print(f"  model:         {files.model or '(not saved)'}  (keras.models.load_model); "
+          "the three networks in latest/")
+    print(f"  best:          {files.best or '(none)'}")
     print(f"  config:        {files.config}")
     sys.stdout.flush()

@@ -1,9 +1,10 @@
 """A training run: ``model.fit`` plus the callbacks that write a run directory.
 
 A run directory holds the sample grids and progress GIF (named as the original named them),
-``history.csv`` (appended every epoch), ``history.json``, ``losses.png`` and
-``learning_rates.png`` (redrawn every epoch), ``config.json``, TensorBoard logs
-under ``logs/`` and the whole model as ``model.keras`` (rewritten every epoch).
+``history.csv``, ``history.json``, ``losses.png`` and ``learning_rates.png`` (rewritten every
+epoch), ``config.json`` (settings, command, package versions), TensorBoard logs under
+``logs/``, the latest checkpoint (``model.keras`` and ``latest/{encoder,decoder,
+discriminator}.keras``), the best one (``best/``) and the resume backup (``backup/``).
 """
 
 from __future__ import annotations
@@ -11,27 +12,38 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import platform
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+import vaegan_tf
 from vaegan_tf.callbacks import (
+    BestCheckpoint,
     EpochSummary,
     GifRenderer,
     GracefulInterrupt,
-    HistoryPlots,
     LatestCheckpoint,
     LearningRateLogger,
     NonFiniteGuard,
+    RunBackup,
+    RunHistory,
     SampleGrid,
     TensorBoardLogger,
     learning_rate_schedule,
+    write_text_atomically,
 )
+from vaegan_tf.data.pipeline import EpochShuffle
 from vaegan_tf.presets import VAEGANPreset
 from vaegan_tf.vaegan import VAEGAN
+
+BACKUP = "backup"
+"""The run directory's resume backup folder (``RunBackup``)."""
 
 
 @dataclasses.dataclass
@@ -48,8 +60,24 @@ class RunFiles:
     config: Path
     tensorboard: Path
     model: Path | None
+    best: Path | None = None
+    """The best checkpoint's folder (``model.keras``, the three networks, ``best.json``)."""
     interrupted: bool = False
     """Whether a Ctrl-C ended training early (after saving the partial epoch)."""
+    resumed_from: int = 0
+    """Epochs restored from the run's backup before training (0: a fresh run)."""
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages a run's numbers depend on."""
+    return {"python": platform.python_version(), "vaegan_tf": vaegan_tf.__version__,
+            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+
+
+def run_fingerprint(preset: VAEGANPreset, seed: int | None) -> dict[str, Any]:
+    """What a resumed run must share with the run it continues: every preset field and the
+    seed."""
+    return {**preset.to_dict(), "seed": seed}
 
 
 def run_callbacks(
@@ -62,35 +90,58 @@ def run_callbacks(
     checkpoint: bool = True,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
     epochs: int | None = None,
+    best_by: str | None = None,
+    data_order: EpochShuffle | None = None,
 ) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
     """The callbacks that fill a run directory, in the order they must run.
 
     A learning-rate ``schedule`` (1-4) updates the rates first, so the history, CSV and
-    TensorBoard all record the rate the next epoch uses. ``checkpoint`` saves ``model.keras``
-    every epoch (about 1.1 GB for the face model: weights plus three Adam states).
-    ``extra_callbacks`` (e.g. ``MnistQuality``) run right after the schedule, so what they add
-    to the logs reaches the history, CSV, plots and TensorBoard. With ``epochs``, an
+    TensorBoard all record the rate the next epoch uses. ``extra_callbacks`` (e.g.
+    ``MnistQuality``) run right after the schedule, so what they add to the logs reaches the
+    history, plots, TensorBoard and the best-checkpoint choice. ``checkpoint`` saves the
+    latest checkpoint every epoch, the best by ``best_by`` (a log key, lower is better), and
+    the resume backup, which runs last (see ``RunBackup``); for the face model each whole-model
+    file is about 1.1 GB (weights plus three Adam states). With ``epochs``, an
     ``EpochSummary`` prints one line per epoch with an ETA.
     """
     grids = SampleGrid(
         directory, every=sample_every, filename=preset.grid_filename,
         fixed_latents=fixed_latents, seed=seed,
     )
-    gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern)
+    gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern,
+                      samples=grids)
+    interrupt = GracefulInterrupt()
+    saving = [LatestCheckpoint(directory / "model.keras", directory / "latest")] \
+        if checkpoint else []
+    if checkpoint and best_by:
+        saving.append(BestCheckpoint(directory / "best", monitor=best_by))
     callbacks = [
-        GracefulInterrupt(),
+        interrupt,
         NonFiniteGuard(),
         LearningRateLogger() if schedule is None else learning_rate_schedule(schedule),
         *(extra_callbacks or []),
         grids,
         TensorBoardLogger(directory / "logs", samples=grids),
-        keras.callbacks.CSVLogger(str(directory / "history.csv")),
-        HistoryPlots(directory),
-        *([LatestCheckpoint(directory / "model.keras")] if checkpoint else []),
+        RunHistory(directory),
+        *saving,
         gif,
         *([EpochSummary(epochs)] if epochs else []),
     ]
+    if checkpoint:
+        stateful: dict[str, keras.callbacks.Callback] = {}
+        for callback in callbacks:
+            if hasattr(callback, "get_state"):
+                name = type(callback).__name__
+                stateful[name if name not in stateful else f"{name}_{len(stateful)}"] = callback
+        callbacks.append(RunBackup(
+            directory / BACKUP, stateful, fingerprint=run_fingerprint(preset, seed),
+            interrupt=interrupt, data_order=data_order,
+        ))
     return callbacks, grids, gif
+
+
+def _find(callbacks: list[keras.callbacks.Callback], kind: type) -> Any:
+    return next((callback for callback in callbacks if isinstance(callback, kind)), None)
 
 
 def train(
@@ -108,15 +159,19 @@ def train(
     verbose: int | str = "auto",
     checkpoint: bool = True,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    resume: bool = False,
+    best_by: str | None = "val_encoder_loss",
 ) -> tuple[keras.callbacks.History, RunFiles]:
     """Fits a compiled model and writes everything a run produces into ``directory``.
 
     Args:
         model: A compiled ``VAEGAN``.
-        train_data: Training batches.
+        train_data: Training batches. A vaegan_tf dataset (``data.mnist``,
+            ``data.image_folder``, ...) carries its ``EpochShuffle``, so a resumed run sees the
+            data in the same order as an uninterrupted one.
         directory: Run directory (created).
         preset: The model's preset (file names, grid interval).
-        epochs: Epochs to train.
+        epochs: Epochs of the whole run (a resumed run trains the remaining ones).
         validation_data: Validation batches, evaluated after every epoch.
         sample_every: Grid interval; the preset's by default.
         seed: Seed of the grid latents.
@@ -126,29 +181,48 @@ def train(
         run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
         verbose: ``fit``'s verbosity (its progress bar); one summary line per epoch is
             printed in any case.
-        checkpoint: Save the whole model as ``model.keras`` after every epoch.
+        checkpoint: Save the latest checkpoint every epoch, the best one and the resume
+            backup (``directory/backup``).
         extra_callbacks: More callbacks, run after the learning-rate callback.
+        resume: Continue from ``directory/backup`` when it holds a backup of this preset and
+            seed (weights, optimizers, schedule, RNG states, history, grids); ``ValueError``
+            if it holds another configuration's. False starts over and deletes the backup.
+        best_by: The log key (lower is better) that picks the best checkpoint; None, or a
+            ``val_`` key without ``validation_data``, keeps no best checkpoint.
+
+    Returns:
+        The history of the whole run (restored epochs included) and the files written.
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    config_path = directory / "config.json"
-    config_path.write_text(
-        json.dumps({"preset": preset.to_dict(), "run": run_config or {}}, indent=2) + "\n"
-    )
     if schedule is not None and schedule != 1 and validation_data is None:
         raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
+    directory = Path(directory)
+    if best_by and best_by.startswith("val_") and validation_data is None:
+        best_by = None
     callbacks, grids, gif = run_callbacks(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
-        checkpoint, extra_callbacks, epochs,
+        checkpoint, extra_callbacks, epochs, best_by, getattr(train_data, "epoch_shuffle", None),
     )
+    backup: RunBackup | None = _find(callbacks, RunBackup)
+    state = RunBackup.read_state(directory / BACKUP) if resume else None
+    if state is not None and backup is not None:
+        backup.check_fingerprint(state)
+    directory.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        shutil.rmtree(directory / BACKUP, ignore_errors=True)
+    config_path = write_text_atomically(directory / "config.json", json.dumps({
+        "preset": preset.to_dict(),
+        "run": run_config or {},
+        "resumed_from_epoch": 0 if state is None else state["epoch"],
+        "versions": package_versions(),
+    }, indent=2) + "\n")
     with warnings.catch_warnings():
         # Keras warns each time a dataset of unknown length ends. Image-folder datasets have
         # an unknown length by design (unreadable files are skipped while decoding), and
         # ``fit`` here never sets steps_per_epoch, so the warning would only mislead.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
-        history = model.fit(
+        model.fit(
             train_data,
             epochs=epochs,
             validation_data=validation_data,
@@ -156,20 +230,23 @@ def train(
             shuffle=False,  # the datasets shuffle themselves
             verbose=verbose,
         )
-    history_json = directory / "history.json"
-    history_json.write_text(json.dumps(history.history, indent=2) + "\n")
+    run_history: RunHistory = _find(callbacks, RunHistory)
+    history = keras.callbacks.History()
+    history.history, history.epoch = run_history.history, run_history.epochs
+    best: BestCheckpoint | None = _find(callbacks, BestCheckpoint)
     files = RunFiles(
         directory=directory,
         grids=list(grids.paths),
         gif=gif.path,
-        history_csv=directory / "history.csv",
-        history_json=history_json,
-        loss_plot=directory / HistoryPlots.LOSSES,
-        learning_rate_plot=directory / HistoryPlots.LEARNING_RATES,
+        history_csv=directory / RunHistory.CSV,
+        history_json=directory / RunHistory.JSON,
+        loss_plot=directory / RunHistory.LOSSES,
+        learning_rate_plot=directory / RunHistory.LEARNING_RATES,
         config=config_path,
         tensorboard=directory / "logs",
         model=directory / "model.keras" if checkpoint else None,
-        interrupted=any(isinstance(callback, GracefulInterrupt) and callback.interrupted
-                        for callback in callbacks),
+        best=best.directory if best is not None and best.best_epoch is not None else None,
+        interrupted=_find(callbacks, GracefulInterrupt).interrupted,
+        resumed_from=0 if backup is None else backup.restored_epoch,
     )
     return history, files

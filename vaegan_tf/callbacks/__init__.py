@@ -1,9 +1,16 @@
-"""Keras callbacks for VAE-GAN training: sample grids, GIFs, TensorBoard, learning rates."""
+"""Keras callbacks for VAE-GAN training: sample grids, GIFs, TensorBoard, learning rates,
+checkpoints and the resume backup."""
 
-from vaegan_tf.callbacks.checkpoint import LatestCheckpoint, save_atomically
+from vaegan_tf.callbacks.backup import RunBackup
+from vaegan_tf.callbacks.checkpoint import (
+    BestCheckpoint,
+    LatestCheckpoint,
+    save_atomically,
+    save_model_and_networks,
+    write_text_atomically,
+)
 from vaegan_tf.callbacks.gif import GifRenderer, render_gif, select_gif_frames
 from vaegan_tf.callbacks.guard import NonFiniteGuard, NonFiniteLossError
-from vaegan_tf.callbacks.history_plots import HistoryPlots
 from vaegan_tf.callbacks.interrupt import GracefulInterrupt
 from vaegan_tf.callbacks.learning_rate import (
     ConstantRule,
@@ -15,16 +22,17 @@ from vaegan_tf.callbacks.learning_rate import (
 )
 from vaegan_tf.callbacks.progress import EpochSummary
 from vaegan_tf.callbacks.quality import QUALITY_KEYS, MnistQuality
+from vaegan_tf.callbacks.run_history import RunHistory
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
     "QUALITY_KEYS",
+    "BestCheckpoint",
     "ConstantRule",
     "EpochSummary",
     "GifRenderer",
     "GracefulInterrupt",
-    "HistoryPlots",
     "LatestCheckpoint",
     "LearningRateLogger",
     "LearningRateSchedule",
@@ -33,10 +41,14 @@ __all__ = [
     "NonFiniteLossError",
     "NtutBufferRule",
     "PlateauRule",
+    "RunBackup",
+    "RunHistory",
     "SampleGrid",
     "TensorBoardLogger",
     "learning_rate_schedule",
     "render_gif",
     "save_atomically",
+    "save_model_and_networks",
     "select_gif_frames",
+    "write_text_atomically",
 ]

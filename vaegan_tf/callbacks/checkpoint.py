@@ -1,11 +1,23 @@
-"""Checkpoints that a crash or a full disk cannot corrupt."""
+"""Checkpoints that a crash or a full disk cannot corrupt: the latest and the best."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from pathlib import Path
+from typing import Any
 
 import keras
+
+from vaegan_tf.vaegan import NETWORK_NAMES
+
+
+def _partial_path(path: Path) -> Path:
+    # The same suffix as the target: Keras picks the format from it (``.keras``, ``.weights.h5``).
+    name = path.name
+    suffix = "".join(path.suffixes) if name.endswith(".weights.h5") else path.suffix
+    return path.with_name(f".partial-{os.getpid()}-{name[: len(name) - len(suffix)]}{suffix}")
 
 
 def save_atomically(model: keras.Model, path: str | os.PathLike) -> Path:
@@ -15,29 +27,116 @@ def save_atomically(model: keras.Model, path: str | os.PathLike) -> Path:
     the partial file is removed.
     """
     path = Path(path)
-    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial_path(path)
     try:
-        model.save(partial)
+        if path.name.endswith(".weights.h5"):
+            model.save_weights(partial)
+        else:
+            model.save(partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path
 
 
+def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
+    """Writes ``text`` to a temporary file beside ``path`` and renames it onto ``path``."""
+    path = Path(path)
+    partial = _partial_path(path)
+    try:
+        partial.write_text(text)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def save_model_and_networks(
+    model: keras.Model, path: str | os.PathLike, networks_dir: str | os.PathLike | None = None
+) -> None:
+    """The whole model as ``path`` and, with ``networks_dir``, each network there as
+    ``encoder.keras``, ``decoder.keras`` and ``discriminator.keras``, every file atomically.
+
+    The network files hold no optimizer: load one with ``keras.models.load_model`` to use the
+    decoder as a generator, the encoder as a feature extractor, and so on.
+    """
+    if networks_dir is not None:
+        for name in NETWORK_NAMES:
+            save_atomically(getattr(model, name), Path(networks_dir) / f"{name}.keras")
+    save_atomically(model, path)
+
+
 class LatestCheckpoint(keras.callbacks.Callback):
-    """Saves the whole model (weights, three optimizers, config) after every epoch, atomically.
+    """After every epoch saves the whole model (weights, three optimizers, config), atomically.
+
+    With ``networks_dir`` the encoder, decoder and discriminator are saved there as well, as
+    ``encoder.keras``, ``decoder.keras`` and ``discriminator.keras``.
 
     Args:
         path: The ``.keras`` file to keep current.
+        networks_dir: Folder for the three networks' files, or None.
 
     Example:
-        >>> checkpoint = LatestCheckpoint("runs/mnist/model.keras")
+        >>> checkpoint = LatestCheckpoint("runs/mnist/model.keras", "runs/mnist/latest")
         >>> model.fit(data, callbacks=[checkpoint])  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, networks_dir: str | os.PathLike | None = None):
         super().__init__()
         self.path = Path(path)
+        self.networks_dir = None if networks_dir is None else Path(networks_dir)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        save_atomically(self.model, self.path)
+        save_model_and_networks(self.model, self.path, self.networks_dir)
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Keeps the epoch with the lowest ``monitor`` value: ``model.keras``, the three networks and
+    ``best.json`` (epoch, value, monitor) in ``directory``, all written atomically.
+
+    Epochs without a finite value (e.g. a quality score on a skipped epoch) are passed over.
+
+    Args:
+        directory: Where the best checkpoint lives (e.g. ``run/best``).
+        monitor: A key of the epoch logs; lower is better. ``val_encoder_loss`` (the VAE part's
+            validation loss: KL plus the learned-similarity term) by default.
+
+    Attributes:
+        best: The lowest value so far (inf before the first).
+        best_epoch: Its 0-based epoch, or None.
+
+    Example:
+        >>> best = BestCheckpoint("runs/mnist/best", monitor="mnist_fid")
+        >>> model.fit(train, validation_data=test, callbacks=[best])  # doctest: +SKIP
+    """
+
+    INFO = "best.json"
+
+    def __init__(self, directory: str | os.PathLike, monitor: str = "val_encoder_loss") -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.monitor = monitor
+        self.best = math.inf
+        self.best_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise ValueError(
+                f"BestCheckpoint monitors {self.monitor!r}, which the epoch logs do not have "
+                f"(they have {sorted(logs or {})})"
+            )
+        value = float(value)
+        if not math.isfinite(value) or value >= self.best:
+            return
+        save_model_and_networks(self.model, self.directory / "model.keras", self.directory)
+        self.best, self.best_epoch = value, epoch
+        write_text_atomically(self.directory / self.INFO, json.dumps(
+            {"epoch": epoch, "monitor": self.monitor, "value": value}, indent=2) + "\n")
+
+    def get_state(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = float(state["best"]), state["best_epoch"]

@@ -54,14 +54,27 @@ class EpochSummary(keras.callbacks.Callback):
         self.epochs = epochs
         self.stream = stream
         self.started = time.monotonic()
+        self.elapsed_before = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.started = time.monotonic()
+        self.elapsed_before = 0.0
+
+    def elapsed(self) -> float:
+        """Training seconds of the whole run, including those before a resume."""
+        return self.elapsed_before + time.monotonic() - self.started
+
+    def get_state(self) -> dict[str, float]:
+        return {"elapsed": self.elapsed()}
+
+    def set_state(self, state: dict[str, float]) -> None:
+        self.started = time.monotonic()
+        self.elapsed_before = float(state["elapsed"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         stream = self.stream or sys.stdout
         # With a progress bar, Keras is still mid-line here (it finishes the bar after the
         # callbacks), so start on a fresh line.
         lead = "\n" if self.params.get("verbose") in (1, "auto") else ""
-        print(lead + epoch_line(epoch, self.epochs, logs or {}, time.monotonic() - self.started),
+        print(lead + epoch_line(epoch, self.epochs, logs or {}, self.elapsed()),
               file=stream, flush=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from vaegan_tf.callbacks.checkpoint import write_text_atomically
 from vaegan_tf.metrics.evaluation import score_mnist_model
 
 QUALITY_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid")
@@ -61,4 +62,10 @@ class MnistQuality(keras.callbacks.Callback):
         self.results.append({"epoch": epoch, **result})
         if self.json_path is not None:
             self.json_path.parent.mkdir(parents=True, exist_ok=True)
-            self.json_path.write_text(json.dumps(self.results, indent=1) + "\n")
+            write_text_atomically(self.json_path, json.dumps(self.results, indent=1) + "\n")
+
+    def get_state(self) -> dict[str, Any]:
+        return {"results": self.results}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.results = list(state["results"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -86,3 +87,17 @@ class SampleGrid(keras.callbacks.Callback):
         path = self.directory / self.filename.format(epoch=epoch)
         self.paths.append(save_image_grid(images, path, self.model.data_range))
         self.last_images, self.last_epoch = images, epoch
+
+    def get_state(self) -> dict[str, Any]:
+        """The grids written and the latent generator's state (JSON-serializable), for resume."""
+        return {
+            "paths": [str(path) for path in self.paths],
+            "rng": self._rng.bit_generator.state,
+            "latents": None if self._latents is None else self._latents.tolist(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.paths = [Path(path) for path in state["paths"]]
+        self._rng.bit_generator.state = state["rng"]
+        latents = state["latents"]
+        self._latents = None if latents is None else np.asarray(latents, np.float32)

@@ -8,6 +8,7 @@ Examples:
     vaegan-tf train --preset mnist --epochs 10 --sample-every 1 --out runs/mnist
     vaegan-tf train --preset faces --data ~/data/img_align_celeba --center-crop 160
     vaegan-tf train --preset mnist --config my_settings.yaml --set adam_beta_1=0.5
+    vaegan-tf train --resume runs/mnist
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
         "face presets: a folder of images (searched recursively), a TFDS data dir with "
         "celeb_a, or lfw-mini (default: lfw-mini, a smoke dataset)",
     )
+    parser.add_argument(
+        "--resume", default=None, metavar="RUN_DIR",
+        help="continue the interrupted run in RUN_DIR with its recorded settings (options "
+        "given as well win, e.g. a larger --epochs); running the same command again on the "
+        "same --out continues it too",
+    )
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="JSON or YAML mapping of preset fields to values (--set wins)")
     cli.add_training_arguments(parser, PRESETS[default_preset], out=None)
@@ -82,11 +89,39 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     return parser
 
 
+def resumed_argv(parser: argparse.ArgumentParser, run_dir: str, argv: list[str]) -> list[str]:
+    """The command line recorded in ``run_dir/config.json``, then ``argv`` (whose options win,
+    e.g. a larger ``--epochs``), with ``--out run_dir``."""
+    config_path = Path(run_dir) / "config.json"
+    try:
+        run = json.loads(config_path.read_text())["run"]
+        recorded = [*run["argv"]]
+        preset_name = run["preset"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        parser.error(f"--resume {run_dir}: no readable run configuration at {config_path} "
+                     f"({error})")
+    return ["--preset", preset_name, *recorded, *argv, "--out", run_dir]
+
+
 def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PRESETS)),
                default_preset: str = "mnist", prog: str | None = None) -> argparse.Namespace:
-    """Parses and checks the options; usage errors exit with code 2 and one line."""
+    """Parses and checks the options; usage errors exit with code 2 and one line.
+
+    ``--resume RUN_DIR`` re-reads the run's recorded command line and applies the options
+    given now on top of it.
+    """
     parser = build_parser(presets, default_preset, prog)
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.resume is not None:
+        position = argv.index("--resume") if "--resume" in argv else None
+        if position is None:  # --resume=DIR
+            rest = [item for item in argv if not item.startswith("--resume=")]
+        else:
+            rest = argv[:position] + argv[position + 2:]
+        argv = resumed_argv(parser, args.resume, rest)
+        args = parser.parse_args(argv)
+    args.argv = argv  # recorded in config.json; what --resume replays
     base = PRESETS[args.preset]
     if args.config is not None:
         try:

@@ -29,7 +29,13 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from vaegan_tf.data.pipeline import DEFAULT_VALIDATION_FRACTION, scale_images, split_indices
+from vaegan_tf.data.pipeline import (
+    DEFAULT_VALIDATION_FRACTION,
+    EpochShuffle,
+    scale_images,
+    split_indices,
+    with_epoch_shuffle,
+)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
 LFW_MINI = "lfw-mini"
@@ -155,17 +161,16 @@ def _decoded_files(
     paths: Sequence[Path],
     image_size: int,
     center_crop: int | None,
-    shuffle: bool = False,
-    seed: int | None = None,
+    order: EpochShuffle | None = None,
 ) -> tf.data.Dataset:
     """uint8 images from files; unreadable files are skipped with a warning naming them.
 
-    ``shuffle`` reshuffles the file names every epoch (cheap: no decoded images are held).
+    ``order`` reshuffles the file names every epoch (cheap: no decoded images are held).
     """
     read = _file_reader(image_size, center_crop)
     dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
-    if shuffle:
-        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    if order is not None:
+        dataset = order(dataset, len(paths))
     dataset = dataset.map(
         lambda path: tf.numpy_function(read, [path], (tf.uint8, tf.bool), stateful=False),
         num_parallel_calls=tf.data.AUTOTUNE,
@@ -181,22 +186,25 @@ def _batched(
     count: int,
     batch_size: int,
     training: bool,
-    seed: int | None,
     value_range: tuple[float, float],
     cache: bool,
+    order: EpochShuffle | None = None,
 ) -> tf.data.Dataset:
-    """Cache, shuffle (cached training images only), batch and scale uint8 images."""
+    """Cache, shuffle (cached images, by ``order``), batch and scale uint8 images.
+
+    ``order`` marks the result as shuffled by it even when the shuffling happened upstream.
+    """
     if cache:
         images = images.cache()
-        if training:
-            images = images.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        if order is not None:
+            images = order(images, count)
     # Training drops a short last batch: static shapes, and the minibatch-discrimination layer
     # makes D depend on the batch, so every training batch has the same size.
     images = images.batch(batch_size, drop_remainder=training)
     images = images.map(
         lambda batch: scale_images(batch, value_range), num_parallel_calls=tf.data.AUTOTUNE
     )
-    return images.prefetch(tf.data.AUTOTUNE)
+    return with_epoch_shuffle(images.prefetch(tf.data.AUTOTUNE), order)
 
 
 def _check_batch(source: str, train_count: int, batch_size: int) -> None:
@@ -258,9 +266,10 @@ def _tfds_celeb_a(
             for split, count in counts.items()
         )).write(split_file)
     return (
-        _batched(images("train"), counts["train"], batch_size, True, seed, value_range, cache),
-        _batched(images("validation"), counts["validation"], batch_size, False, seed,
-                 value_range, cache),
+        _batched(images("train"), counts["train"], batch_size, True, value_range, cache,
+                 EpochShuffle(seed) if cache else None),
+        _batched(images("validation"), counts["validation"], batch_size, False, value_range,
+                 cache),
     )
 
 
@@ -319,11 +328,10 @@ def image_folder(
             datasets.append(None)
             continue
         paths = [folder / name for name in names]
-        images = _decoded_files(
-            paths, image_size, center_crop, shuffle=training and not cache, seed=seed
-        )
+        order = EpochShuffle(seed) if training else None
+        images = _decoded_files(paths, image_size, center_crop, None if cache else order)
         datasets.append(
-            _batched(images, len(paths), batch_size, training, seed, value_range, cache)
+            _batched(images, len(paths), batch_size, training, value_range, cache, order)
         )
     return datasets[0], datasets[1]
 
@@ -369,7 +377,8 @@ def lfw_mini(
             continue
         pixels = tf.data.Dataset.from_tensor_slices(images[indices])
         datasets.append(
-            _batched(pixels, len(indices), batch_size, training, seed, value_range, cache=True)
+            _batched(pixels, len(indices), batch_size, training, value_range, cache=True,
+                     order=EpochShuffle(seed) if training else None)
         )
     return datasets[0], datasets[1]
 

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from vaegan_tf.data.pipeline import scale_images
+from vaegan_tf.data.pipeline import EpochShuffle, scale_images, with_epoch_shuffle
 
 Split = Literal["train", "test"]
 MNIST_SHAPE = (28, 28, 1)
@@ -227,8 +227,9 @@ def mnist(
     dataset = tf.data.Dataset.from_tensor_slices((images[..., np.newaxis], labels))
     if shuffle is None:
         shuffle = split == "train"
-    if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    order = EpochShuffle(seed) if shuffle else None
+    if order is not None:
+        dataset = order(dataset, len(images))
     if drop_remainder is None:
         drop_remainder = split == "train"
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
@@ -237,4 +238,4 @@ def mnist(
     )
     if not with_labels:
         dataset = dataset.map(lambda x, y: x, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return with_epoch_shuffle(dataset.prefetch(tf.data.AUTOTUNE), order)

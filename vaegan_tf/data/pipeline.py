@@ -1,4 +1,5 @@
-"""Steps shared by every input pipeline: pixel scaling and the seeded train/validation split."""
+"""Steps shared by every input pipeline: pixel scaling, the seeded train/validation split and
+the per-epoch shuffle."""
 
 from __future__ import annotations
 
@@ -53,3 +54,51 @@ def split_indices(
     permutation = np.random.default_rng(seed).permutation(total)
     count = validation_count(total, validation_fraction, validation_size)
     return np.sort(permutation[count:]), np.sort(permutation[:count])
+
+
+class EpochShuffle:
+    """A full reshuffle every epoch, whose order is a function of the seed and the epoch number.
+
+    tf.data's ``shuffle(reshuffle_each_iteration=True)`` draws each epoch's order from a hidden
+    generator that starts over in a new process, so a resumed run would replay epoch 0's order.
+    Here epoch ``e`` is ordered by ``shuffle(seed=seed · 1000003 + e)``. ``epoch`` advances by
+    one at each new iteration (plain loops and ``model.fit`` reshuffle every epoch as usual);
+    ``vaegan_tf.training.train`` sets it to the epoch number before each epoch, so a resumed run
+    sees the orders of an uninterrupted one.
+
+    Args:
+        seed: Seed of the orders; None draws one.
+
+    Example:
+        >>> order = EpochShuffle(seed=0)
+        >>> numbers = order(tf.data.Dataset.range(5), count=5)
+        >>> sorted(int(x) for x in numbers)
+        [0, 1, 2, 3, 4]
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+
+    def __call__(self, dataset: tf.data.Dataset, count: int) -> tf.data.Dataset:
+        """``dataset`` (``count`` elements) in this epoch's order."""
+        def ordered(_: tf.Tensor) -> tf.data.Dataset:
+            # This function's graph inherits the global seed; with a global seed of 0,
+            # tf.data's seed handling tests the tensor seed below in Python and fails. The
+            # order depends only on the seed and the epoch, so the graph's seed is cleared.
+            tf.random.set_seed(None)
+            epoch = self.epoch.assign_add(1) - 1
+            seed = tf.constant(self.seed * 1_000_003, tf.int64) + epoch
+            return dataset.shuffle(count, seed=seed, reshuffle_each_iteration=False)
+
+        shuffled = tf.data.Dataset.from_tensors(0).flat_map(ordered)
+        known = int(dataset.cardinality())
+        return shuffled.apply(tf.data.experimental.assert_cardinality(known)) if known >= 0 \
+            else shuffled
+
+
+def with_epoch_shuffle(dataset: tf.data.Dataset, order: EpochShuffle | None) -> tf.data.Dataset:
+    """Marks ``dataset`` as ordered by ``order``, so training can set the epoch (resume)."""
+    if order is not None:
+        dataset.epoch_shuffle = order
+    return dataset

@@ -1,0 +1,211 @@
+"""Resume: a run killed mid-epoch continues to the same end as an uninterrupted run; the
+backup, latest and best checkpoints; the data order as a function of seed and epoch."""
+
+import json
+import signal
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vaegan_tf import adam_optimizers, build_vaegan, get_preset, training
+from vaegan_tf.callbacks import RunBackup
+from vaegan_tf.data import mnist
+from vaegan_tf.data.pipeline import EpochShuffle
+
+TINY = ["--set", "latent_dim=8", "--set", "dense_units=16", "--set", "conv_filters=8,16",
+        "--set", "decoder_filters=8"]
+RUN = ["train", "--limit", "240", "--batch-size", "20", "--epochs", "6", "--sample-every", "2",
+       "--metrics-every", "0", "--schedule", "4", "--seed", "5", "--deterministic", "--quiet",
+       *TINY]
+
+# Runs the CLI with a callback that SIGKILLs the process at (epoch, batch) = (4, 5): after four
+# finished epochs, in the middle of the fifth (12 batches per epoch).
+KILLER = """
+import os, signal, sys
+import keras
+from vaegan_tf import training
+from vaegan_tf.__main__ import main
+
+class Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == (4, 5):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+original = training.run_callbacks
+def with_kill(*args, **kwargs):
+    callbacks, grids, gif = original(*args, **kwargs)
+    return [*callbacks, Kill()], grids, gif
+training.run_callbacks = with_kill
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _cli(*argv, code=None):
+    command = [sys.executable, "-c", code, *argv] if code else [
+        sys.executable, "-m", "vaegan_tf", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def killed_and_resumed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("resume")
+    whole, killed = root / "whole", root / "killed"
+    assert _cli(*RUN, "--out", str(whole)).returncode == 0
+    death = _cli(*RUN, "--out", str(killed), code=KILLER)
+    after_kill = {
+        "state": RunBackup.read_state(killed / "backup"),
+        "rows": len((killed / "history.csv").read_text().splitlines()) - 1,
+        "backup": sorted(p.name for p in (killed / "backup").iterdir()),
+    }
+    resumed = _cli("train", "--resume", str(killed))
+    return whole, killed, death, after_kill, resumed
+
+
+def test_sigkilled_run_left_the_last_finished_epoch(killed_and_resumed):
+    _, _, death, after_kill, _ = killed_and_resumed
+    assert death.returncode == -signal.SIGKILL
+    assert after_kill["state"]["epoch"] == 4 and after_kill["rows"] == 4
+    assert after_kill["backup"] == ["epoch_0004.weights.h5", "state.json"]
+
+
+def test_resumed_run_ends_like_the_uninterrupted_one(killed_and_resumed):
+    whole, killed, _, _, resumed = killed_and_resumed
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "Resuming" in resumed.stdout and "after epoch 4 of 6" in resumed.stdout
+    expected = json.loads((whole / "history.json").read_text())
+    got = json.loads((killed / "history.json").read_text())
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        assert len(got[key]) == 6, key
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, err_msg=key)
+    rates = [key for key in expected if key.endswith("_learning_rate")]
+    assert len(rates) == 3 and got["discriminator_learning_rate"][0] == pytest.approx(5e-4)
+    assert any(len(set(expected[key])) > 1 for key in rates)  # schedule 4 did decay
+    for key in rates:  # the schedule's buffers were restored: the same decisions
+        assert got[key] == expected[key], key
+    assert len((killed / "history.csv").read_text().splitlines()) == 7
+    grids = sorted(p.name for p in killed.glob("image_at_epoch_*.png"))
+    assert grids == ["image_at_epoch_001.png", "image_at_epoch_003.png",
+                     "image_at_epoch_005.png"]
+    for name in grids:  # grid latents continued from the restored generator
+        assert (killed / name).read_bytes() == (whole / name).read_bytes(), name
+    config = json.loads((killed / "config.json").read_text())
+    assert config["resumed_from_epoch"] == 4 and config["run"]["epochs"] == 6
+
+
+def test_same_command_again_on_a_finished_run_does_nothing(killed_and_resumed):
+    whole = killed_and_resumed[0]
+    before = (whole / "history.csv").read_bytes()
+    again = _cli(*RUN, "--out", str(whole))
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert (whole / "history.csv").read_bytes() == before
+
+
+def test_resuming_with_another_configuration_is_refused(killed_and_resumed, capsys):
+    from vaegan_tf.commands import train
+
+    whole = killed_and_resumed[0]
+    state = (whole / "backup" / "state.json").read_bytes()
+    argv = [*RUN[1:], "--out", str(whole), "--set", "latent_dim=4"]
+    assert train.main(argv) == 2
+    assert "latent_dim=8, not 4" in capsys.readouterr().err
+    assert (whole / "backup" / "state.json").read_bytes() == state
+
+
+def test_resume_of_a_folder_without_a_run_is_a_usage_error(tmp_path, capsys):
+    from vaegan_tf.commands import train
+
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--resume", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "no readable run configuration" in capsys.readouterr().err
+
+
+def test_latest_and_best_checkpoints_hold_the_model_and_three_networks(killed_and_resumed):
+    whole = killed_and_resumed[0]
+    history = json.loads((whole / "history.json").read_text())
+    best = json.loads((whole / "best" / "best.json").read_text())
+    losses = history["val_encoder_loss"]
+    assert best == {"epoch": int(np.argmin(losses)), "monitor": "val_encoder_loss",
+                    "value": min(losses)}
+    for folder in ("latest", "best"):
+        names = sorted(p.name for p in (whole / folder).glob("*.keras"))
+        assert {"decoder.keras", "discriminator.keras", "encoder.keras"} <= set(names)
+    decoder = keras.models.load_model(whole / "best" / "decoder.keras", safe_mode=True)
+    assert decoder.output_shape == (None, 28, 28, 1)
+    assert not list(whole.rglob(".partial-*"))
+
+
+def _tiny_model():
+    preset = get_preset("mnist").replace(latent_dim=8, dense_units=16, conv_filters=(8, 16),
+                                         decoder_filters=8)
+    model = build_vaegan(preset, seed=0)
+    model.compile(**adam_optimizers())
+    return model, preset
+
+
+def test_ctrl_c_partial_epoch_is_not_backed_up(tmp_path):
+    import os
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if (self.epoch, batch) == (1, 0):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    model, preset = _tiny_model()
+    images = np.random.default_rng(0).uniform(-1, 1, (12, 28, 28, 1)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices(images).batch(4)
+    history, files = training.train(model, data, tmp_path, preset, epochs=4, sample_every=1,
+                                    verbose=0, extra_callbacks=[CtrlC()])
+    assert files.interrupted and len(history.epoch) == 2  # epoch 1 partial, saved anyway
+    assert RunBackup.read_state(tmp_path / "backup")["epoch"] == 1  # resume redoes epoch 1
+    assert files.model.is_file()
+
+
+def test_run_backup_restores_optimizers_rng_and_epoch(tmp_path):
+    model, _ = _tiny_model()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    backup = RunBackup(tmp_path, fingerprint={"a": 1})
+    model.fit(images, epochs=2, batch_size=8, callbacks=[backup], verbose=0)
+    model.decoder_optimizer.learning_rate.assign(1e-4)
+    backup.on_epoch_end(1)  # saves again, now with the new rate
+    copy, _ = _tiny_model()
+    restored = RunBackup(tmp_path, fingerprint={"a": 1})
+    restored.set_model(copy)
+    restored.on_train_begin()
+    assert restored.restored_epoch == 2 and copy._initial_epoch == 2
+    assert float(copy.decoder_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert int(copy.encoder_optimizer.iterations) == 4
+    for a, b in zip(model.variables, copy.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
+    with pytest.raises(ValueError, match="a=1, not 2"):
+        other = RunBackup(tmp_path, fingerprint={"a": 2})
+        other.set_model(copy)
+        other.on_train_begin()
+
+
+def test_epoch_order_is_a_function_of_seed_and_epoch():
+    order = EpochShuffle(seed=3)
+    numbers = order(tf.data.Dataset.range(50), count=50)
+    epochs = [[int(x) for x in numbers] for _ in range(3)]  # each pass: the next epoch
+    assert all(sorted(epoch) == list(range(50)) for epoch in epochs)
+    assert epochs[0] != epochs[1] != epochs[2]
+    again = EpochShuffle(seed=3)
+    again.epoch.assign(1)  # a resumed run starting at epoch 1
+    assert [int(x) for x in again(tf.data.Dataset.range(50), count=50)] == epochs[1]
+    assert int(numbers.cardinality()) == 50
+
+
+def test_mnist_training_data_carries_its_order():
+    train = mnist("train", batch_size=10, limit=30, seed=0)
+    assert isinstance(train.epoch_shuffle, EpochShuffle) and int(train.cardinality()) == 3
+    assert not hasattr(mnist("test", batch_size=10, limit=30), "epoch_shuffle")

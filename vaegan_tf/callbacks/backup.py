@@ -1,0 +1,145 @@
+"""Resume after a crash: the whole training state after every finished epoch."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from vaegan_tf.callbacks.checkpoint import save_atomically, write_text_atomically
+from vaegan_tf.callbacks.interrupt import GracefulInterrupt
+from vaegan_tf.data.pipeline import EpochShuffle
+
+
+def _json_normal(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists), for comparisons."""
+    return json.loads(json.dumps(value))
+
+
+def seed_generator_states(model: keras.Model) -> list[keras.Variable]:
+    """The state variables of every ``keras.random.SeedGenerator`` in ``model`` (its noise and
+    label draws, dropout masks). ``save_weights`` does not store them."""
+    return [variable for variable in model.variables if "seed_generator" in variable.path]
+
+
+class RunBackup(keras.callbacks.BackupAndRestore):
+    """Keras ``BackupAndRestore``, made atomic and extended to the whole training state.
+
+    After every finished epoch it writes, into ``backup_dir``: the weights of the model and of
+    its three optimizers (moments, step counts, learning rates) as ``epoch_XXXX.weights.h5``,
+    then ``state.json`` naming that file, with the epoch count, the model's random-generator
+    states, a fingerprint of the configuration and each ``stateful`` callback's
+    ``get_state()`` (learning-rate schedule, grid latents and the list of grids, history,
+    quality results, best checkpoint, elapsed time). Both files are written to a temporary
+    name and renamed, and ``state.json`` changes only after its weights file is complete, so a
+    kill at any moment leaves a consistent pair. A partial epoch ended by Ctrl-C is not backed
+    up: a resumed run redoes it.
+
+    At the start of ``fit``, if ``state.json`` exists, everything is restored and ``fit``
+    continues at the saved epoch (Keras' ``initial_epoch`` mechanism). Unlike Keras'
+    default, the backup is kept after training, so a later ``fit`` with more epochs continues
+    the same run. Place it last among the callbacks, so it restores after the others have
+    reset themselves and saves after they have updated.
+
+    Args:
+        backup_dir: Folder of the backup (e.g. ``run/backup``); used by nothing else.
+        stateful: Name → callback with ``get_state()`` / ``set_state(state)``.
+        fingerprint: JSON-serializable description of the configuration (e.g. the preset);
+            restoring a backup made with another fingerprint raises ``ValueError``.
+        interrupt: The run's ``GracefulInterrupt``, to recognise a partial epoch.
+        data_order: The training data's ``EpochShuffle``; set to each epoch's number, so a
+            resumed run sees the same data order as an uninterrupted one.
+
+    Attributes:
+        restored_epoch: Epochs restored from the backup at the last ``fit`` start (0 if none).
+
+    Example:
+        >>> backup = RunBackup("runs/mnist/backup", {"schedule": schedule}, preset.to_dict())
+        >>> model.fit(train, epochs=10, callbacks=[schedule, backup])  # doctest: +SKIP
+    """
+
+    STATE = "state.json"
+
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike,
+        stateful: Mapping[str, Any] | None = None,
+        fingerprint: Any = None,
+        interrupt: GracefulInterrupt | None = None,
+        data_order: EpochShuffle | None = None,
+    ) -> None:
+        super().__init__(str(backup_dir), save_freq="epoch", delete_checkpoint=False)
+        self.directory = Path(backup_dir)
+        self.stateful = dict(stateful or {})
+        self.fingerprint = _json_normal(fingerprint)
+        self.interrupt = interrupt
+        self.data_order = data_order
+        self.restored_epoch = 0
+
+    @classmethod
+    def read_state(cls, backup_dir: str | os.PathLike) -> dict[str, Any] | None:
+        """The saved ``state.json`` of ``backup_dir``, or None if there is no backup."""
+        path = Path(backup_dir) / cls.STATE
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def check_fingerprint(self, state: dict[str, Any]) -> None:
+        """Raises ``ValueError`` naming the first difference if ``state`` is another run's."""
+        saved = state.get("fingerprint")
+        if saved == self.fingerprint:
+            return
+        if isinstance(saved, dict) and isinstance(self.fingerprint, dict):
+            for key in sorted(saved.keys() | self.fingerprint.keys()):
+                if saved.get(key) != self.fingerprint.get(key):
+                    raise ValueError(
+                        f"{self.directory} backs up a run with {key}={saved.get(key)!r}, not "
+                        f"{self.fingerprint.get(key)!r}; use another run directory, or delete "
+                        f"{self.directory} to start over"
+                    )
+        raise ValueError(f"{self.directory} backs up a run of another configuration")
+
+    def _load_model(self) -> None:
+        self.restored_epoch = 0
+        state = self.read_state(self.directory)
+        if state is None:
+            return
+        self.check_fingerprint(state)
+        self.model.load_weights(self.directory / state["weights"])
+        for variable, value in zip(seed_generator_states(self.model),
+                                   state["seed_generators"], strict=True):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
+        for name, callback in self.stateful.items():
+            if name in state["callbacks"]:  # a callback added on resume starts afresh
+                callback.set_state(state["callbacks"][name])
+        self.model._initial_epoch = state["epoch"]
+        self.restored_epoch = state["epoch"]
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.data_order is not None:
+            self.data_order.epoch.assign(epoch)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.interrupt is not None and self.interrupt.interrupted:
+            return
+        super().on_epoch_end(epoch, logs)
+
+    def _save_model(self) -> None:
+        weights = f"epoch_{self._current_epoch:04d}.weights.h5"
+        save_atomically(self.model, self.directory / weights)
+        state = {
+            "epoch": self._current_epoch,
+            "weights": weights,
+            "fingerprint": self.fingerprint,
+            "seed_generators": [np.asarray(variable).tolist()
+                                for variable in seed_generator_states(self.model)],
+            "callbacks": {name: callback.get_state()
+                          for name, callback in self.stateful.items()},
+        }
+        write_text_atomically(self.directory / self.STATE, json.dumps(state, indent=1) + "\n")
+        for old in self.directory.glob("epoch_*.weights.h5"):
+            if old.name != weights:
+                old.unlink()
