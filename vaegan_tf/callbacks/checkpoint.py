@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,43 +14,34 @@ import keras
 from vaegan_tf.vaegan import NETWORK_NAMES
 
 
-def _partial_path(path: Path) -> Path:
-    # The same suffix as the target: Keras picks the format from it (``.keras``, ``.weights.h5``).
-    name = path.name
-    suffix = "".join(path.suffixes) if name.endswith(".weights.h5") else path.suffix
-    return path.with_name(f".partial-{os.getpid()}-{name[: len(name) - len(suffix)]}{suffix}")
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Calls ``write(temporary_path)`` beside ``path``, then renames the result onto ``path``.
 
-
-def save_atomically(model: keras.Model, path: str | os.PathLike) -> Path:
-    """``model.save`` to a temporary file beside ``path``, then an atomic rename onto it.
-
-    If saving fails part-way (crash, full disk), the previous file at ``path`` is untouched and
-    the partial file is removed.
+    If writing fails part-way (crash, full disk), the previous file at ``path`` is untouched and
+    the partial file is removed. The temporary name keeps ``path``'s suffix (Keras chooses the
+    format from it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial_path(path)
+    suffix = ".weights.h5" if path.name.endswith(".weights.h5") else path.suffix
+    partial = path.with_name(f".partial-{os.getpid()}-{path.name[:-len(suffix) or None]}{suffix}")
     try:
-        if path.name.endswith(".weights.h5"):
-            model.save_weights(partial)
-        else:
-            model.save(partial)
+        write(partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path
+
+
+def save_atomically(model: keras.Model, path: str | os.PathLike) -> Path:
+    """``model.save`` (or ``save_weights`` for a ``.weights.h5`` path), atomically."""
+    weights_only = Path(path).name.endswith(".weights.h5")
+    return write_atomically(path, model.save_weights if weights_only else model.save)
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
-    """Writes ``text`` to a temporary file beside ``path`` and renames it onto ``path``."""
-    path = Path(path)
-    partial = _partial_path(path)
-    try:
-        partial.write_text(text)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    """Writes ``text`` to ``path`` atomically."""
+    return write_atomically(path, lambda partial: partial.write_text(text))
 
 
 def save_model_and_networks(
