@@ -155,3 +155,18 @@ def test_arithmetic_with_celeba_attributes_on_a_face_model(tmp_path):
     assert entry.main(["arithmetic", "--model", str(tmp_path / "faces.keras"), "--data",
                        str(folder), "--attributes", str(tmp_path / "attrs.txt"),
                        "--attribute", "Bald", "--out", str(out)]) == 2
+
+
+def test_a_model_file_with_code_is_refused_by_safe_mode(tmp_path, capsys):
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    unsafe = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    path = tmp_path / "unsafe.keras"
+    unsafe.save(path)
+    for argv in (["sample", "--model", str(path), "--out", str(tmp_path / "s.png")],
+                 ["evaluate", "--model", str(path), "--samples", "10"]):
+        assert entry.main(argv) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error:") and "safe_mode" in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unsafe.keras"]

@@ -144,6 +144,14 @@ def resolve_preset(
         parser.error(str(error))
 
 
+def load_model(path: str | Path) -> keras.Model:
+    """A saved ``.keras`` model, loaded with Keras ``safe_mode`` (no code from the file runs:
+    a file with a ``Lambda`` layer is refused with a ``ValueError``)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such model file: {path}")
+    return keras.models.load_model(path, safe_mode=True)
+
+
 def compiled_model(preset: VAEGANPreset, seed: int, jit: bool = False) -> VAEGAN:
     """A VAE-GAN built from ``preset`` with three Adam optimizers at its learning rate."""
     model = build_vaegan(preset, seed=seed)

@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 from PIL import Image
 
@@ -79,7 +78,7 @@ def rgb_reference(reference: str | None, size: int) -> tuple[np.ndarray, str]:
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if args.model:
-        model = keras.models.load_model(args.model, safe_mode=True)
+        model = cli.load_model(args.model)
         images = evaluation.generate(model, args.samples, args.seed)
         value_range = model.data_range
         source = {"model": str(args.model), "sample_seed": args.seed}

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
 from vaegan_tf import cli, data, latent
@@ -39,12 +38,6 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
                         "models a folder or lfw-mini (default: lfw-mini)")
 
 
-def _load_model(path: str) -> Any:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"No such model file: {path}")
-    return keras.models.load_model(path, safe_mode=True)
-
-
 def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Real images in the model's data range (and MNIST labels): the encoder's inputs."""
     if tuple(model.encoder.input_shape[1:]) == data.MNIST_SHAPE:
@@ -61,7 +54,7 @@ def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | 
 def _run(parser: argparse.ArgumentParser, argv: list[str] | None, work: Any) -> int:
     args = parser.parse_args(argv)
     try:
-        written = work(args, _load_model(args.model))
+        written = work(args, cli.load_model(args.model))
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
