@@ -268,3 +268,14 @@ def test_gate_off_by_default_and_no_extra_metrics(mnist_like_batch):
     assert sorted(model.train_step(mnist_like_batch)) == [
         "decoder_loss", "discriminator_loss", "encoder_loss"]
     assert vaegan_tf.PRESETS["mnist"].equilibrium_margin == 0.0
+
+
+def test_mnist_plus_is_the_faithful_preset_with_adam_beta_1_half():
+    faithful, plus = vaegan_tf.PRESETS["mnist"].to_dict(), vaegan_tf.PRESETS["mnist-plus"].to_dict()
+    assert {key for key in faithful if faithful[key] != plus[key]} == {"name", "adam_beta_1"}
+    assert (faithful["adam_beta_1"], plus["adam_beta_1"]) == (0.9, 0.5)
+    from vaegan_tf.cli import compiled_model
+
+    model = compiled_model(vaegan_tf.PRESETS["mnist-plus"], seed=0)
+    assert {float(getattr(model, f"{name}_optimizer").beta_1)
+            for name in ("encoder", "decoder", "discriminator")} == {0.5}

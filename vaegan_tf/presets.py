@@ -210,6 +210,7 @@ class VAEGANPreset:
         return dataclasses.asdict(self)
 
 
+_MNIST = VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64)
 _FACES = VAEGANPreset(
     name="faces", image_shape=(64, 64, 3), latent_dim=2048,
     decoder_base_shape=(15, 15, 128), minibatch_kernels=16, discriminator_dropout=0.3,
@@ -219,7 +220,11 @@ _FACES = VAEGANPreset(
 
 PRESETS: dict[str, VAEGANPreset] = {
     # NTUT VAE-GAN on MNIST (spec 2.1, 3.2-3.4, 3.7): latent 64, batch 100, 100 epochs.
-    "mnist": VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64),
+    "mnist": _MNIST,
+    # The improved MNIST preset, chosen by measurement (README "Scores"): the faithful networks
+    # and losses with Adam beta_1 = 0.5 (the DCGAN setting) instead of Keras' 0.9. 10 epochs on
+    # full MNIST: MNIST-FID 4.31 at epoch 9 vs 4.97 faithful, KL to uniform 0.0015 vs 0.0073.
+    "mnist-plus": _MNIST.replace(name="mnist-plus", adam_beta_1=0.5),
     # NTUT face VAE-GAN, face1 setup (spec 2.2, 3.5): 64x64x3, latent 2048, minibatch
     # discrimination (+16) and dropout in D, hard labels, schedule 4 (the face1 notebook's run).
     # Batch size is [U]: 64 (the README says a smaller batch fixed collapse).

@@ -54,7 +54,9 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     parser = argparse.ArgumentParser(
         prog=prog, description=__doc__.splitlines()[0], formatter_class=cli.HelpFormatter)
     parser.add_argument("--preset", choices=list(presets), default=default_preset,
-                        help="faces: the face1 setup (hard labels, schedule 4); "
+                        help="mnist: the NTUT MNIST setup; mnist-plus: the same with Adam "
+                        "beta_1 0.5 (better samples, README Scores); faces: the face1 setup "
+                        "(hard labels, schedule 4); "
                         "faces-soft-labels: face2 (soft and noisy D labels)")
     parser.add_argument(
         "--data", default=None,
