@@ -143,6 +143,9 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error(f"--validation-fraction must be in (0, 1), got {args.validation_fraction}")
     if mnist and args.preset.schedule != 1 and args.no_validation:
         parser.error(f"--schedule {args.preset.schedule} needs validation; drop --no-validation")
+    if args.jit and args.preset.equilibrium_margin > 0:
+        print("warning: --jit with the equilibrium gate is several times slower than without "
+              "XLA (README, Speed)", file=sys.stderr)
     if args.out is None:
         args.out = f"runs/{args.preset.name}"
     return args
