@@ -18,9 +18,16 @@ from vaegan_tf.data.mnist_loader import (
     locate_mnist,
     mnist,
 )
-from vaegan_tf.data.pipeline import scale_images, split_indices, validation_count
+from vaegan_tf.data.pipeline import (
+    EpochShuffle,
+    scale_images,
+    split_indices,
+    validation_count,
+    with_epoch_shuffle,
+)
 
 __all__ = [
+    "EpochShuffle",
     "LFW_MINI",
     "MNIST_SHAPE",
     "ImageSplit",
@@ -38,4 +45,5 @@ __all__ = [
     "split_image_folder",
     "split_indices",
     "validation_count",
+    "with_epoch_shuffle",
 ]
