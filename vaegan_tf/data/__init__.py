@@ -27,9 +27,9 @@ from vaegan_tf.data.pipeline import (
 )
 
 __all__ = [
-    "EpochShuffle",
     "LFW_MINI",
     "MNIST_SHAPE",
+    "EpochShuffle",
     "ImageSplit",
     "MnistArrays",
     "celeba_attributes",
