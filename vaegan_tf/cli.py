@@ -205,7 +205,8 @@ def train_and_report(
                  (time.time() - started) / 60)
     if files.interrupted:
         print(f"Interrupted by Ctrl-C in epoch {len(history.epoch)}: model.keras holds the "
-              f"partial epoch; the backup holds epoch {len(history.epoch) - 1}. Run the same "
+              f"partial epoch; the backup holds the {len(history.epoch) - 1} finished "
+              "epoch(s). Run the same "
               f"command again (or vaegan-tf train --resume {files.directory}) to continue.",
               file=sys.stderr)
         return 130
