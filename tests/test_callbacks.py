@@ -15,6 +15,7 @@ from vaegan_tf.callbacks import (
     LatestCheckpoint,
     LearningRateLogger,
     MnistQuality,
+    RunBackup,
     RunHistory,
     SampleGrid,
     TensorBoardLogger,
@@ -332,6 +333,8 @@ def test_first_ctrl_c_finishes_the_batch_saves_and_stops(tmp_path, monkeypatch):
                                     verbose=0)
     assert len(history.history["encoder_loss"]) == 2  # epoch 1 stopped after its first batch
     assert files.model.is_file() and signal.getsignal(signal.SIGINT) is before
+    # The partial epoch is saved but not backed up: a resume redoes epoch 1.
+    assert files.interrupted and RunBackup.read_state(tmp_path / "backup")["epoch"] == 1
 
 
 def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vaegan_tf import adam_optimizers, build_vaegan, get_preset, training
+from vaegan_tf import adam_optimizers, build_vaegan, get_preset
 from vaegan_tf.callbacks import RunBackup
-from vaegan_tf.data import mnist
-from vaegan_tf.data.pipeline import EpochShuffle
+from vaegan_tf.data import EpochShuffle, mnist
 
 TINY = ["--set", "latent_dim=8", "--set", "dense_units=16", "--set", "conv_filters=8,16",
         "--set", "decoder_filters=8"]
@@ -148,27 +147,6 @@ def _tiny_model():
     model = build_vaegan(preset, seed=0)
     model.compile(**adam_optimizers())
     return model, preset
-
-
-def test_ctrl_c_partial_epoch_is_not_backed_up(tmp_path):
-    import os
-
-    class CtrlC(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            if (self.epoch, batch) == (1, 0):
-                os.kill(os.getpid(), signal.SIGINT)
-
-    model, preset = _tiny_model()
-    images = np.random.default_rng(0).uniform(-1, 1, (12, 28, 28, 1)).astype("float32")
-    data = tf.data.Dataset.from_tensor_slices(images).batch(4)
-    history, files = training.train(model, data, tmp_path, preset, epochs=4, sample_every=1,
-                                    verbose=0, extra_callbacks=[CtrlC()])
-    assert files.interrupted and len(history.epoch) == 2  # epoch 1 partial, saved anyway
-    assert RunBackup.read_state(tmp_path / "backup")["epoch"] == 1  # resume redoes epoch 1
-    assert files.model.is_file()
 
 
 def test_run_backup_restores_optimizers_rng_and_epoch(tmp_path):
