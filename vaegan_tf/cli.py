@@ -10,10 +10,10 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from vaegan_tf.callbacks import NonFiniteLossError, RunBackup
+from vaegan_tf.callbacks import NonFiniteLossError
 from vaegan_tf.data import LFW_MINI
 from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, VAEGANPreset, get_preset
-from vaegan_tf.training import BACKUP, RunFiles, run_fingerprint, train
+from vaegan_tf.training import RunFiles, saved_state, train
 from vaegan_tf.vaegan import VAEGAN, adam_optimizers, build_vaegan
 
 FACE_PRESETS = tuple(
@@ -168,14 +168,12 @@ def train_and_report(
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> int:
     """Builds and compiles the model, trains it into ``args.out``, prints the report."""
-    state = RunBackup.read_state(Path(args.out) / BACKUP)
+    try:
+        state = saved_state(args.out, preset, args.seed)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if state is not None:
-        try:
-            RunBackup(Path(args.out) / BACKUP,
-                      fingerprint=run_fingerprint(preset, args.seed)).check_fingerprint(state)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
         if state["epoch"] >= args.epochs:
             print(f"{args.out} already holds {state['epoch']} trained epoch(s) of this run; "
                   "nothing to do (raise --epochs to continue it, or pick another --out)")

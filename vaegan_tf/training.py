@@ -35,6 +35,7 @@ from vaegan_tf.callbacks import (
     RunHistory,
     SampleGrid,
     TensorBoardLogger,
+    check_fingerprint,
     learning_rate_schedule,
     write_text_atomically,
 )
@@ -78,6 +79,18 @@ def run_fingerprint(preset: VAEGANPreset, seed: int | None) -> dict[str, Any]:
     """What a resumed run must share with the run it continues: every preset field and the
     seed."""
     return {**preset.to_dict(), "seed": seed}
+
+
+def saved_state(
+    directory: str | os.PathLike, preset: VAEGANPreset, seed: int | None
+) -> dict[str, Any] | None:
+    """The resume backup's state in run ``directory``, or None without one; ``ValueError``
+    naming the first difference if it backs up another preset or seed."""
+    backup_dir = Path(directory) / BACKUP
+    state = RunBackup.read_state(backup_dir)
+    if state is not None:
+        check_fingerprint(state, run_fingerprint(preset, seed), backup_dir)
+    return state
 
 
 def run_callbacks(
@@ -204,10 +217,7 @@ def train(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
         checkpoint, extra_callbacks, epochs, best_by, getattr(train_data, "epoch_shuffle", None),
     )
-    backup: RunBackup | None = _find(callbacks, RunBackup)
-    state = RunBackup.read_state(directory / BACKUP) if resume else None
-    if state is not None and backup is not None:
-        backup.check_fingerprint(state)
+    state = saved_state(directory, preset, seed) if resume and checkpoint else None
     directory.mkdir(parents=True, exist_ok=True)
     if not resume:
         shutil.rmtree(directory / BACKUP, ignore_errors=True)
@@ -247,6 +257,6 @@ def train(
         model=directory / "model.keras" if checkpoint else None,
         best=best.directory if best is not None and best.best_epoch is not None else None,
         interrupted=_find(callbacks, GracefulInterrupt).interrupted,
-        resumed_from=0 if backup is None else backup.restored_epoch,
+        resumed_from=getattr(_find(callbacks, RunBackup), "restored_epoch", 0),
     )
     return history, files

@@ -1,7 +1,7 @@
 """Keras callbacks for VAE-GAN training: sample grids, GIFs, TensorBoard, learning rates,
 checkpoints and the resume backup."""
 
-from vaegan_tf.callbacks.backup import RunBackup
+from vaegan_tf.callbacks.backup import RunBackup, check_fingerprint
 from vaegan_tf.callbacks.checkpoint import (
     BestCheckpoint,
     LatestCheckpoint,
@@ -45,6 +45,7 @@ __all__ = [
     "RunHistory",
     "SampleGrid",
     "TensorBoardLogger",
+    "check_fingerprint",
     "learning_rate_schedule",
     "render_gif",
     "save_atomically",

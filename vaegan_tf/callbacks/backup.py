@@ -27,6 +27,24 @@ def seed_generator_states(model: keras.Model) -> list[keras.Variable]:
     return [variable for variable in model.variables if "seed_generator" in variable.path]
 
 
+def check_fingerprint(state: dict[str, Any], fingerprint: Any, backup_dir: str | os.PathLike
+                      ) -> None:
+    """Raises ``ValueError`` naming the first difference if the backup ``state`` was made with
+    another ``fingerprint`` (e.g. another preset field or seed)."""
+    saved, expected = state.get("fingerprint"), _json_normal(fingerprint)
+    if saved == expected:
+        return
+    if isinstance(saved, dict) and isinstance(expected, dict):
+        for key in sorted(saved.keys() | expected.keys()):
+            if saved.get(key) != expected.get(key):
+                raise ValueError(
+                    f"{backup_dir} backs up a run with {key}={saved.get(key)!r}, not "
+                    f"{expected.get(key)!r}; use another run directory, or delete "
+                    f"{backup_dir} to start over"
+                )
+    raise ValueError(f"{backup_dir} backs up a run of another configuration")
+
+
 class RunBackup(keras.callbacks.BackupAndRestore):
     """Keras ``BackupAndRestore``, made atomic and extended to the whole training state.
 
@@ -87,27 +105,12 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         path = Path(backup_dir) / cls.STATE
         return json.loads(path.read_text()) if path.exists() else None
 
-    def check_fingerprint(self, state: dict[str, Any]) -> None:
-        """Raises ``ValueError`` naming the first difference if ``state`` is another run's."""
-        saved = state.get("fingerprint")
-        if saved == self.fingerprint:
-            return
-        if isinstance(saved, dict) and isinstance(self.fingerprint, dict):
-            for key in sorted(saved.keys() | self.fingerprint.keys()):
-                if saved.get(key) != self.fingerprint.get(key):
-                    raise ValueError(
-                        f"{self.directory} backs up a run with {key}={saved.get(key)!r}, not "
-                        f"{self.fingerprint.get(key)!r}; use another run directory, or delete "
-                        f"{self.directory} to start over"
-                    )
-        raise ValueError(f"{self.directory} backs up a run of another configuration")
-
     def _load_model(self) -> None:
         self.restored_epoch = 0
         state = self.read_state(self.directory)
         if state is None:
             return
-        self.check_fingerprint(state)
+        check_fingerprint(state, self.fingerprint, self.directory)
         self.model.load_weights(self.directory / state["weights"])
         for variable, value in zip(seed_generator_states(self.model),
                                    state["seed_generators"], strict=True):
