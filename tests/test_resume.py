@@ -133,9 +133,10 @@ def test_latest_and_best_checkpoints_hold_the_model_and_three_networks(killed_an
     losses = history["val_encoder_loss"]
     assert best == {"epoch": int(np.argmin(losses)), "monitor": "val_encoder_loss",
                     "value": min(losses)}
-    for folder in ("latest", "best"):
-        names = sorted(p.name for p in (whole / folder).glob("*.keras"))
-        assert {"decoder.keras", "discriminator.keras", "encoder.keras"} <= set(names)
+    networks = ["decoder.keras", "discriminator.keras", "encoder.keras"]
+    assert sorted(p.name for p in (whole / "latest").iterdir()) == networks
+    assert sorted(p.name for p in (whole / "best").iterdir()) == sorted(
+        [*networks, "model.keras", "best.json"])
     decoder = keras.models.load_model(whole / "best" / "decoder.keras", safe_mode=True)
     assert decoder.output_shape == (None, 28, 28, 1)
     assert not list(whole.rglob(".partial-*"))
