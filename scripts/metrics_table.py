@@ -1,7 +1,9 @@
 """Print a Markdown table of sample-quality scores from runs' metrics.json files and floors.
 
-Each ``--run LABEL=RUN_DIR`` contributes one row per evaluated epoch (or only ``--epoch N``);
-each ``--floor LABEL=FILE.json`` (from ``scripts/evaluate.py --real-mnist``) one row.
+Each ``--run LABEL=RUN_DIR`` contributes one row per evaluated epoch (or only those of
+``--epoch N``, repeatable); each ``--floor LABEL=FILE.json`` (from ``scripts/evaluate.py
+--real-mnist``) one row. A run with a ``timing.json`` (``img/zoo/run_zoo.sh``) adds its wall
+minutes per epoch; a class-conditional run its ``class_match``.
 
 Example:
     python scripts/metrics_table.py --run faithful=img/mnist-metrics/faithful \
@@ -28,9 +30,22 @@ def labelled(text: str) -> tuple[str, Path]:
     return label, Path(path)
 
 
-def row(label: str, epoch: str, result: dict) -> str:
-    cells = [template.format(result[key]) for key, _, template in COLUMNS]
+OPTIONAL = (("class_match", "class match", "{:.3f}"), ("minutes", "min/epoch", "{:.1f}"))
+"""Columns shown when some row has them (blank in the rows that do not)."""
+
+
+def row(label: str, epoch: str, result: dict, columns: tuple) -> str:
+    cells = [template.format(result[key]) if key in result else ""
+             for key, _, template in columns]
     return f"| {label} | {epoch} | " + " | ".join(cells) + " |"
+
+
+def minutes_per_epoch(directory: Path) -> dict:
+    path = directory / "timing.json"
+    if not path.is_file():
+        return {}
+    timing = json.loads(path.read_text())
+    return {"minutes": timing["seconds"] / 60.0 / timing["epochs"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,17 +54,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="LABEL=RUN_DIR holding metrics.json (repeatable)")
     parser.add_argument("--floor", type=labelled, action="append", default=[],
                         help="LABEL=JSON from scripts/evaluate.py (repeatable)")
-    parser.add_argument("--epoch", type=int, default=None, help="only this 0-based epoch")
+    parser.add_argument("--epoch", type=int, action="append", default=None,
+                        help="only this 0-based epoch (repeatable)")
     args = parser.parse_args(argv)
-    lines = ["| run | epoch | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
-             "|---|---:|" + "---:|" * len(COLUMNS)]
+    rows = []
     try:
         for label, directory in args.run:
+            timing = minutes_per_epoch(directory)
             for result in json.loads((directory / "metrics.json").read_text()):
-                if args.epoch is None or result["epoch"] == args.epoch:
-                    lines.append(row(label, str(result["epoch"]), result))
+                if args.epoch is None or result["epoch"] in args.epoch:
+                    rows.append((label, str(result["epoch"]), {**result, **timing}))
         for label, path in args.floor:
-            lines.append(row(label, "", json.loads(path.read_text())))
+            rows.append((label, "", json.loads(path.read_text())))
+        columns = COLUMNS + tuple(column for column in OPTIONAL
+                                  if any(column[0] in result for _, _, result in rows))
+        lines = ["| run | epoch | " + " | ".join(title for _, title, _ in columns) + " |",
+                 "|---|---:|" + "---:|" * len(columns)]
+        lines += [row(label, epoch, result, columns) for label, epoch, result in rows]
     except (OSError, KeyError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -11,7 +11,8 @@ import vaegan_tf
 from vaegan_tf.commands import train
 
 MNIST_PRESETS = tuple(sorted(
-    name for name, preset in vaegan_tf.PRESETS.items() if train.is_mnist(preset)))
+    name for name, preset in vaegan_tf.PRESETS.items()
+    if preset.family == "vaegan" and train.is_mnist(preset)))
 OPTIONS = {"presets": MNIST_PRESETS, "default_preset": "mnist", "prog": "scripts/train_mnist.py"}
 parse_args = functools.partial(train.parse_args, **OPTIONS)
 main = functools.partial(train.main, **OPTIONS)

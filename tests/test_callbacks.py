@@ -84,13 +84,19 @@ def test_save_image_grid_is_a_288_square_rgba_png_in_gray(tmp_path):
 
 
 class DecoderStub:
-    """Just what SampleGrid needs from a model; decode maps codes to a brightness."""
+    """Just what SampleGrid needs from a model (an unconditional one); generate maps codes to a
+    brightness."""
 
     latent_dim = 3
     data_range = (-1.0, 1.0)
+    num_classes = condition_dim = 0
 
-    def decode(self, codes):
+    def generate(self, codes, conditions=None):
+        assert conditions is None
         return np.tanh(codes[:, :1, None, None]) * np.ones((1, 28, 28, 1), "float32")
+
+    def condition_vectors(self, conditions):
+        return conditions
 
 
 def run_grid_epochs(callback, epochs):

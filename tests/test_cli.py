@@ -23,7 +23,7 @@ def test_python_dash_m_runs_a_subcommand_help():
     result = subprocess.run([sys.executable, "-m", "vaegan_tf", "train", "--help"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0
-    assert "--preset" in result.stdout and "(default: 100)" in result.stdout
+    assert "--preset" in result.stdout and "100 for mnist" in result.stdout
 
 
 @pytest.mark.parametrize("suffix, text", [

@@ -2,7 +2,6 @@
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -19,14 +18,22 @@ NETWORKS = ("encoder", "decoder", "discriminator")
 LOGS = json.loads((Path(__file__).parent / "data" / "ntut_logs.json").read_text())["faces"]
 
 
-def model_with_optimizers(rate=5e-4):
-    return SimpleNamespace(**{f"{name}_optimizer": keras.optimizers.Adam(rate)
-                              for name in NETWORKS})
+class ModelWithOptimizers:
+    """The part of the model protocol the schedules use: the networks and their optimizers."""
+
+    network_names = NETWORKS
+
+    def __init__(self, rate=5e-4):
+        self.optimizers = {name: keras.optimizers.Adam(rate) for name in NETWORKS}
+
+    def optimizer_of(self, name):
+        return self.optimizers[name]
+
 
 
 def run(schedule, validation_losses, model=None):
     """Feeds per-network validation losses epoch by epoch; returns the logged rates."""
-    model = model or model_with_optimizers()
+    model = model or ModelWithOptimizers()
     schedule.set_model(model)
     rates = {name: [] for name in NETWORKS}
     for epoch in range(len(validation_losses["encoder"])):
@@ -72,7 +79,7 @@ def test_schedules_2_and_3_use_the_readme_numbers():
 
 def test_schedule_1_is_constant_and_needs_no_validation():
     schedule = learning_rate_schedule(1)
-    model = model_with_optimizers(3e-4)
+    model = ModelWithOptimizers(3e-4)
     schedule.set_model(model)
     logs = {}
     schedule.on_epoch_end(0, logs)
@@ -94,7 +101,7 @@ def test_state_round_trip_continues_the_same_schedule():
     losses = LOGS["lr4"]["validation"]
     first_half = {name: values[:30] for name, values in losses.items()}
     second_half = {name: values[30:] for name, values in losses.items()}
-    model = model_with_optimizers()
+    model = ModelWithOptimizers()
     schedule = learning_rate_schedule(4)
     run(schedule, first_half, model)
     state = json.loads(json.dumps(schedule.get_state()))  # survives a JSON file
@@ -106,7 +113,7 @@ def test_state_round_trip_continues_the_same_schedule():
 
 def test_errors_are_clear():
     schedule = learning_rate_schedule(4)
-    schedule.set_model(model_with_optimizers())
+    schedule.set_model(ModelWithOptimizers())
     with pytest.raises(ValueError, match="validation_data"):
         schedule.on_epoch_end(0, {})
     with pytest.raises(ValueError, match="Unknown schedule"):

@@ -2,6 +2,7 @@
 backup, latest and best checkpoints; the data order as a function of seed and epoch."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,19 +22,21 @@ RUN = ["train", "--limit", "240", "--batch-size", "20", "--epochs", "6", "--samp
        "--metrics-every", "0", "--schedule", "4", "--seed", "5", "--deterministic", "--quiet",
        *TINY]
 
-# Runs the CLI with a callback that SIGKILLs the process at (epoch, batch) = (4, 5): after four
-# finished epochs, in the middle of the fifth (12 batches per epoch).
+# Runs the CLI with a callback that SIGKILLs the process at (epoch, batch) = $KILL_AT, e.g.
+# "4,5": after four finished epochs, in the middle of the fifth (12 batches per epoch).
 KILLER = """
 import os, signal, sys
 import keras
 from vaegan_tf import training
 from vaegan_tf.__main__ import main
 
+KILL_AT = tuple(int(part) for part in os.environ["KILL_AT"].split(","))
+
 class Kill(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
     def on_train_batch_end(self, batch, logs=None):
-        if (self.epoch, batch) == (4, 5):
+        if (self.epoch, batch) == KILL_AT:
             os.kill(os.getpid(), signal.SIGKILL)
 
 original = training.run_callbacks
@@ -45,10 +48,11 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def _cli(*argv, code=None):
+def _cli(*argv, code=None, kill_at=None):
     command = [sys.executable, "-c", code, *argv] if code else [
         sys.executable, "-m", "vaegan_tf", *argv]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    env = {**os.environ, "KILL_AT": kill_at} if kill_at else None
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +60,7 @@ def killed_and_resumed(tmp_path_factory):
     root = tmp_path_factory.mktemp("resume")
     whole, killed = root / "whole", root / "killed"
     assert _cli(*RUN, "--out", str(whole)).returncode == 0
-    death = _cli(*RUN, "--out", str(killed), code=KILLER)
+    death = _cli(*RUN, "--out", str(killed), code=KILLER, kill_at="4,5")
     after_kill = {
         "state": RunBackup.read_state(killed / "backup"),
         "rows": len((killed / "history.csv").read_text().splitlines()) - 1,
@@ -188,3 +192,33 @@ def test_mnist_training_data_carries_its_order():
     train = mnist("train", batch_size=10, limit=30, seed=0)
     assert isinstance(train.epoch_shuffle, EpochShuffle) and int(train.cardinality()) == 3
     assert not hasattr(mnist("test", batch_size=10, limit=30), "epoch_shuffle")
+
+
+# A GAN with critic steps, a gradient penalty and its own noise draws: WGAN-GP at toy widths,
+# 200 digits in steps of 5 critic batches of 10 (4 steps per epoch), killed in epoch 2.
+GAN_RUN = ["train", "--preset", "wgan-gp-mnist", "--limit", "200", "--batch-size", "10",
+           "--epochs", "4", "--sample-every", "1", "--metrics-every", "0", "--seed", "5",
+           "--deterministic", "--quiet", "--set", "latent_dim=8", "--set", "dense_units=16",
+           "--set", "generator_filters=4", "--set", "discriminator_filters=4"]
+
+
+def test_sigkilled_gan_resumes_to_the_uninterrupted_run(tmp_path):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    assert _cli(*GAN_RUN, "--out", str(whole)).returncode == 0
+    death = _cli(*GAN_RUN, "--out", str(killed), code=KILLER, kill_at="2,1")
+    assert death.returncode == -signal.SIGKILL
+    assert RunBackup.read_state(killed / "backup")["epoch"] == 2
+    resumed = _cli("train", "--resume", str(killed))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "after epoch 2 of 4" in resumed.stdout
+    expected = json.loads((whole / "history.json").read_text())
+    got = json.loads((killed / "history.json").read_text())
+    assert sorted(got) == sorted(expected) and "generator_loss" in got
+    for key in expected:
+        assert len(got[key]) == 4, key
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, err_msg=key)
+    for epoch in range(4):  # grids from the restored generator and latents, byte for byte
+        name = f"image_at_epoch_{epoch:03d}.png"
+        assert (killed / name).read_bytes() == (whole / name).read_bytes(), name
+    assert sorted(p.name for p in (whole / "latest").iterdir()) == [
+        "discriminator.keras", "generator.keras"]

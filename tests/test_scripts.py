@@ -167,3 +167,15 @@ def test_metrics_table_rows_per_epoch_and_floor(tmp_path, capsys):
     assert lines[2] == "| A | 1 | 10 | 0.0300 | 12.50 | 1.200 | 8.10 |"
     assert lines[3].startswith("| real |  | 9 |") and len(lines) == 4
     assert script.main(["--run", f"B={tmp_path / 'missing'}"]) == 2
+    capsys.readouterr()
+    # A conditional run with timing: class match and minutes per epoch; --epoch repeats.
+    (run / "metrics.json").write_text(json.dumps(
+        [{"epoch": epoch, **scores, "class_match": 0.5 + epoch / 10} for epoch in range(3)]))
+    (run / "timing.json").write_text(json.dumps({"epochs": 3, "seconds": 540.0}))
+    assert script.main(["--run", f"C={run}", "--epoch", "0", "--epoch", "2",
+                        "--floor", f"real={tmp_path / 'floor.json'}"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].endswith("| IS | class match | min/epoch |")
+    assert lines[2].endswith("| 8.10 | 0.500 | 3.0 |")
+    assert lines[3].startswith("| C | 2 |") and lines[3].endswith("| 0.700 | 3.0 |")
+    assert lines[4].endswith("| 8.10 |  |  |") and len(lines) == 5

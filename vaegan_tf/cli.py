@@ -10,15 +10,16 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.callbacks import NonFiniteLossError
 from vaegan_tf.data import LFW_MINI
-from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, VAEGANPreset, get_preset
+from vaegan_tf.models import build_model, optimizers_for
+from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, PresetBase, get_preset
 from vaegan_tf.training import RunFiles, saved_state, train
-from vaegan_tf.vaegan import VAEGAN, adam_optimizers, build_vaegan
 
-FACE_PRESETS = tuple(
-    sorted(name for name, preset in PRESETS.items() if preset.image_shape == (64, 64, 3))
-)
+FACE_PRESETS = tuple(sorted(name for name, preset in PRESETS.items()
+                            if preset.family == "vaegan" and preset.dataset == "faces"))
+"""The NTUT face VAE-GAN's presets (``scripts/train_faces.py``)."""
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -31,25 +32,28 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def add_training_arguments(
-    parser: argparse.ArgumentParser, preset: VAEGANPreset, out: str | None
+    parser: argparse.ArgumentParser, preset: PresetBase, out: str | None
 ) -> None:
     """Adds the options every training script shares, with ``preset``'s values as defaults.
 
-    ``--batch-size``, ``--learning-rate`` and ``--schedule`` default to the chosen preset's
-    values (shown for ``preset``).
+    ``--epochs``, ``--sample-every``, ``--batch-size``, ``--learning-rate`` and ``--schedule``
+    default to the chosen preset's values (shown for ``preset``).
     """
-    parser.add_argument("--epochs", type=int, default=preset.epochs, help="epochs to train")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"epochs to train (default: the preset's, {preset.epochs} for "
+                        f"{preset.name})")
     parser.add_argument(
         "--batch-size", type=int, default=None,
         help=f"batch size (default: the preset's, {preset.batch_size} for {preset.name})",
     )
     parser.add_argument(
-        "--sample-every", type=int, default=preset.sample_every,
-        help="write a 4x4 sample grid every N epochs",
+        "--sample-every", type=int, default=None,
+        help=f"write a 4x4 sample grid every N epochs (default: the preset's, "
+        f"{preset.sample_every} for {preset.name})",
     )
     parser.add_argument(
         "--learning-rate", type=float, default=None,
-        help=f"initial learning rate of the three Adam optimizers (default: the preset's, "
+        help=f"initial learning rate of every network's optimizer (default: the preset's, "
         f"{preset.learning_rate:g})",
     )
     parser.add_argument(
@@ -79,9 +83,10 @@ def add_training_arguments(
         help="compile the train step with XLA (a longer compile first; see the README's Speed)",
     )
     parser.add_argument(
-        "--best-by", default="val_encoder_loss", metavar="KEY",
+        "--best-by", default=None, metavar="KEY",
         help="the history key (lower is better) that picks the best checkpoint in RUN/best, "
-        "e.g. mnist_fid",
+        "e.g. mnist_fid; '' for none (default: val_encoder_loss for the VAE-GAN, mnist_fid "
+        "for GANs on MNIST)",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -124,8 +129,8 @@ def add_center_crop_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_preset(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, preset: str | VAEGANPreset
-) -> VAEGANPreset:
+    parser: argparse.ArgumentParser, args: argparse.Namespace, preset: str | PresetBase
+) -> PresetBase:
     """``preset`` (a name or a preset) with ``--set``, ``--batch-size``, ``--learning-rate`` and
     ``--schedule`` applied; bad values end the program through ``parser.error`` (exit 2)."""
     for option in ("epochs", "batch_size", "sample_every", "learning_rate"):
@@ -133,15 +138,21 @@ def resolve_preset(
         if value is not None and value <= 0:
             parser.error(f"--{option.replace('_', '-')} must be positive, got {value}")
     try:
-        if not isinstance(preset, VAEGANPreset):
+        if not isinstance(preset, PresetBase):
             preset = get_preset(preset)
         overrides = dict(preset.parse_override(item) for item in args.set)
         for option in ("batch_size", "learning_rate", "schedule"):
             if getattr(args, option) is not None:
                 overrides[option] = getattr(args, option)
-        return preset.replace(**overrides)
+        preset = preset.replace(**overrides)
     except (ValueError, TypeError) as error:
         parser.error(str(error))
+    # Run length and grid interval default to the preset's but stay out of it (and so out of
+    # the resume fingerprint): a finished run continues with a larger --epochs.
+    for option in ("epochs", "sample_every"):
+        if getattr(args, option) is None:
+            setattr(args, option, getattr(preset, option))
+    return preset
 
 
 def load_model(path: str | Path) -> keras.Model:
@@ -152,16 +163,16 @@ def load_model(path: str | Path) -> keras.Model:
     return keras.models.load_model(path, safe_mode=True)
 
 
-def compiled_model(preset: VAEGANPreset, seed: int, jit: bool = False) -> VAEGAN:
-    """A VAE-GAN built from ``preset`` with three Adam optimizers at its learning rate."""
-    model = build_vaegan(preset, seed=seed)
-    model.compile(**adam_optimizers(preset.learning_rate, preset.adam_beta_1), jit_compile=jit)
+def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> AdversarialModel:
+    """The preset's model, compiled with one optimizer per network as the preset says."""
+    model = build_model(preset, seed=seed)
+    model.compile(**optimizers_for(model, preset), jit_compile=jit)
     return model
 
 
 def train_and_report(
     args: argparse.Namespace,
-    preset: VAEGANPreset,
+    preset: PresetBase,
     train_data: tf.data.Dataset,
     validation_data: tf.data.Dataset | None,
     script: str,
@@ -227,7 +238,7 @@ def print_report(
     print(f"  curves:        {files.loss_plot}, {files.learning_rate_plot}")
     print(f"  TensorBoard:   tensorboard --logdir {files.tensorboard}")
     print(f"  model:         {files.model or '(not saved)'}  (keras.models.load_model); "
-          "the three networks in latest/")
+          "each network in latest/")
     print(f"  best:          {files.best or '(none)'}")
     print(f"  config:        {files.config}")
     sys.stdout.flush()

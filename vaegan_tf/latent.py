@@ -1,7 +1,9 @@
 """Latent-space tools: reconstructions, interpolation, random walks and latent arithmetic.
 
-Everything works on a trained ``VAEGAN`` and NumPy arrays in the model's data range, and
-returns arrays; ``save_rows`` and ``save_animation`` turn them into a PNG or a GIF.
+Everything works on a trained model and NumPy arrays in the model's data range, and returns
+arrays; ``save_rows`` and ``save_animation`` turn them into a PNG or a GIF. Decoding works for
+every model; encoding (``encode_means``, ``reconstruct``) needs one that can encode (the
+VAE-GAN).
 """
 
 from __future__ import annotations
@@ -22,15 +24,26 @@ Method = Literal["linear", "slerp"]
 
 def encode_means(model: Any, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """The encoder's mean code of each image (the deterministic code, no sampling)."""
+    if not model.can_encode:
+        raise ValueError(f"{type(model).__name__} has no encoder; this needs a model that can "
+                         "encode images (the VAE-GAN)")
     means = [np.asarray(model.encode(images[start:start + batch_size])[0])
              for start in range(0, len(images), batch_size)]
     return np.concatenate(means)
 
 
-def decode(model: Any, codes: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """Images decoded from codes, in the model's data range."""
-    return np.concatenate([np.asarray(model.decode(codes[start:start + batch_size]))
-                           for start in range(0, len(codes), batch_size)])
+def decode(model: Any, codes: np.ndarray, labels: np.ndarray | None = None,
+           batch_size: int = 500) -> np.ndarray:
+    """Images generated from codes (and, for a conditional model, one label or attribute
+    vector per code), in the model's data range."""
+    if model.conditional and labels is None:
+        raise ValueError(f"{type(model).__name__} is conditional: give a label per code")
+    batches = []
+    for start in range(0, len(codes), batch_size):
+        part = None if labels is None else model.condition_vectors(
+            labels[start:start + batch_size])
+        batches.append(np.asarray(model.generate(codes[start:start + batch_size], part)))
+    return np.concatenate(batches)
 
 
 def reconstruct(model: Any, images: np.ndarray) -> np.ndarray:

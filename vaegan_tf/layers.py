@@ -78,3 +78,28 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "num_kernels": self.num_kernels,
                 "kernel_dim": self.kernel_dim}
+
+
+@keras.saving.register_keras_serializable(package="vaegan_tf")
+class ConditionChannels(keras.layers.Layer):
+    """Appends a condition vector to an image as constant channels: (B, H, W, C) and (B, K) →
+    (B, H, W, C + K), the conditional discriminator's input (keras-io ``conditional_gan``).
+
+    Example:
+        >>> ConditionChannels()([np.zeros((2, 4, 4, 1)), np.eye(2)]).shape
+        TensorShape([2, 4, 4, 3])
+    """
+
+    def call(self, inputs: list[Any]) -> Any:
+        images, conditions = inputs
+        height, width = ops.shape(images)[1], ops.shape(images)[2]
+        planes = ops.broadcast_to(
+            ops.cast(conditions, images.dtype)[:, None, None, :],
+            (ops.shape(images)[0], height, width, ops.shape(conditions)[-1]))
+        return ops.concatenate([images, planes], axis=-1)
+
+    def compute_output_shape(self, input_shapes: list[tuple]) -> tuple:
+        image_shape, condition_shape = input_shapes
+        channels = None if image_shape[-1] is None or condition_shape[-1] is None else (
+            image_shape[-1] + condition_shape[-1])
+        return (*image_shape[:-1], channels)

@@ -58,7 +58,14 @@ def save_image_grid(
 
 
 NETWORKS = ("encoder", "decoder", "discriminator")
+"""The VAE-GAN's networks (the schedule comparison's panels)."""
 CURVE_DPI = 100
+
+
+def history_networks(history: dict[str, list[float]]) -> list[str]:
+    """The networks a history has losses for (``encoder_loss`` → ``encoder``), in key order."""
+    return [key.removesuffix("_loss") for key in history
+            if key.endswith("_loss") and not key.startswith("val_")]
 
 
 def _save(figure: Figure, path: str | os.PathLike) -> Path:
@@ -75,9 +82,10 @@ def save_loss_curves(history: dict[str, list[float]], path: str | os.PathLike) -
         history: ``fit``'s ``history.history`` (keys ``encoder_loss``, ``val_encoder_loss``, …).
         path: Output PNG.
     """
-    figure = Figure(figsize=(12.0, 3.6))
-    for column, network in enumerate(NETWORKS):
-        axes = figure.add_subplot(1, 3, column + 1)
+    networks = history_networks(history)
+    figure = Figure(figsize=(4.0 * max(len(networks), 1), 3.6))
+    for column, network in enumerate(networks):
+        axes = figure.add_subplot(1, len(networks), column + 1)
         for prefix, label in (("", "train"), ("val_", "validation")):
             values = history.get(f"{prefix}{network}_loss")
             if values:
@@ -94,7 +102,7 @@ def save_learning_rate_curves(history: dict[str, list[float]], path: str | os.Pa
     """Each optimizer's learning rate after every epoch (log scale), as the original logged it."""
     figure = Figure(figsize=(6.0, 3.6))
     axes = figure.add_subplot(1, 1, 1)
-    for network in NETWORKS:
+    for network in history_networks(history):
         values = history.get(f"{network}_learning_rate")
         if values:
             axes.step(range(len(values)), values, where="post", label=network)

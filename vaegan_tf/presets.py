@@ -1,16 +1,22 @@
 """Presets: every number and choice that defines a model, in one frozen dataclass per setup.
 
-Code holds logic; presets hold numbers. Each field that the NTUT spec marks unknown ([U]) is a
-field here, with the spec's recommended default, so a different reading of the original is one
-override away: ``build_vaegan("mnist", conv_kernel_size=3)``.
+Code holds logic; presets hold numbers. ``PRESETS`` is the registry: a name → a preset of one
+model family (``VAEGANPreset`` for the VAE-GAN, ``GANPreset`` for the GAN family). Every preset
+shares ``PresetBase``'s fields (data, prior, optimizer, run length, file names); each family
+adds its own. Each field that the NTUT spec marks unknown ([U]) is a field here, with the spec's
+recommended default, so a different reading of the original is one override away:
+``build_vaegan("mnist", conv_kernel_size=3)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 OutputActivation = Literal["tanh", "sigmoid"]
+Dataset = Literal["mnist", "faces"]
+DATASETS = ("mnist", "faces")
+OPTIMIZERS = ("adam", "rmsprop")
 FeatureTap = Literal["conv", "batch_norm", "activation"]
 DecoderLossVariant = Literal["prior", "real"]
 DECODER_LOSS_VARIANTS = ("prior", "real")
@@ -30,23 +36,126 @@ SCHEDULE_PRESETS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class VAEGANPreset:
-    """Architecture, loss and training settings of one VAE-GAN setup.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PresetBase:
+    """The fields every preset has: what data, what prior, how to optimise, how long, the files.
 
     Args:
         name: Preset name.
+        dataset: Where ``vaegan-tf train`` takes the data from: ``"mnist"`` (the offline MNIST
+            sources, validation on the 10k test digits) or ``"faces"`` (a folder of images, a
+            TFDS ``celeb_a`` data dir, or ``lfw-mini``).
         image_shape: (height, width, channels) of the data.
-        latent_dim: Size of the latent code; the encoder outputs ``2 * latent_dim`` values
-            (mean, then log-variance).
+        latent_dim: Size of the latent code (the prior N(0, I)).
+        output_activation: The generator's output activation; it fixes the data range:
+            ``"tanh"`` → [-1, 1], ``"sigmoid"`` → [0, 1].
+        leaky_relu_slope: Negative slope of every LeakyReLU (``tf.nn.leaky_relu``'s 0.2;
+            Keras 3's layer default would be 0.3).
+        optimizer: ``"adam"`` or ``"rmsprop"``, one instance per network.
+        learning_rate: Initial learning rate of every network's optimizer.
+        adam_beta_1: Adam β1 (Keras' default 0.9, what ``Adam(5e-4)`` gave in TF 2.2).
+        adam_beta_2: Adam β2.
+        schedule: Default NTUT learning-rate schedule, 1-4 (``SCHEDULE_PRESETS``).
+        batch_size: Training batch size (images per discriminator step).
+        epochs: Epochs of a full run.
+        sample_every: Write a sample grid every this many epochs (epochs 4, 9, ... for 5).
+        grid_filename: Sample-grid file name, formatted with the 0-based ``epoch``.
+        gif_filename: Name of the progress GIF.
+    """
+
+    family: ClassVar[str] = ""
+    """The model family, the key of ``vaegan_tf.models.MODELS`` that builds this preset."""
+
+    name: str
+    dataset: Dataset = "mnist"
+    image_shape: tuple[int, int, int] = (28, 28, 1)
+    latent_dim: int = 64
+    output_activation: OutputActivation = "tanh"
+    leaky_relu_slope: float = 0.2
+    optimizer: str = "adam"
+    learning_rate: float = 5e-4
+    adam_beta_1: float = 0.9
+    adam_beta_2: float = 0.999
+    schedule: int = 1
+    batch_size: int = 100
+    epochs: int = 100
+    sample_every: int = 5
+    grid_filename: str = "image_at_epoch_{epoch:03d}.png"
+    gif_filename: str = "number.gif"
+
+    def __post_init__(self) -> None:
+        if self.output_activation not in _OUTPUT_RANGES:
+            raise ValueError(
+                f"output_activation must be one of {sorted(_OUTPUT_RANGES)}, "
+                f"got {self.output_activation!r}"
+            )
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        for field in ("latent_dim", "batch_size", "epochs", "sample_every"):
+            if getattr(self, field) <= 0:
+                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
+        if self.schedule not in SCHEDULE_PRESETS:
+            raise ValueError(
+                f"schedule must be one of {sorted(SCHEDULE_PRESETS)}, got {self.schedule}"
+            )
+
+    @property
+    def data_range(self) -> tuple[float, float]:
+        """The (low, high) pixel range of the data, fixed by the output activation."""
+        return _OUTPUT_RANGES[self.output_activation]
+
+    def replace(self, **overrides: Any) -> PresetBase:
+        """Returns a copy with some fields changed; unknown field names raise ``TypeError``."""
+        known = {field.name for field in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TypeError(f"Unknown preset field(s) {unknown}; known fields: {sorted(known)}")
+        return dataclasses.replace(self, **overrides)
+
+    def parse_override(self, assignment: str) -> tuple[str, Any]:
+        """Parses ``"field=value"`` into a typed override, typed like the field's current value.
+
+        Tuples are written comma-separated (``conv_filters=32,64``); booleans as true/false.
+
+        Example:
+            >>> get_preset("mnist").parse_override("conv_kernel_size=3")
+            ('conv_kernel_size', 3)
+        """
+        field, separator, text = assignment.partition("=")
+        field = field.strip()
+        if not separator or not hasattr(self, field) or field in ("name", "family"):
+            raise ValueError(f"Expected FIELD=VALUE with a preset field, got {assignment!r}")
+        current = getattr(self, field)
+        try:
+            if isinstance(current, bool):
+                if text.lower() not in ("true", "false"):
+                    raise ValueError("expected true or false")
+                return field, text.lower() == "true"
+            if isinstance(current, tuple):
+                return field, tuple(type(current[0])(part) for part in text.split(","))
+            return field, type(current)(text)
+        except ValueError as error:
+            raise ValueError(f"Bad value for {field}: {text!r} ({error})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VAEGANPreset(PresetBase):
+    """Architecture and losses of one VAE-GAN setup (plus ``PresetBase``'s fields).
+
+    The encoder outputs ``2 * latent_dim`` values (mean, then log-variance).
+
+    Args:
         conv_filters: Filters of the two stride-2 ``valid`` convolutions shared by the encoder
             and the discriminator trunk.
         conv_kernel_size: Kernel of those convolutions. [U] in the spec: 4 (3 gives the same
             shapes on MNIST; InfoGAN's MNIST D uses 4).
         first_conv_activation: Activation inside the first convolution ([U]; ``"leaky_relu"``
             as in InfoGAN, or ``"linear"``).
-        leaky_relu_slope: Negative slope of every LeakyReLU (``tf.nn.leaky_relu``'s 0.2;
-            Keras 3's layer default would be 0.3).
         dense_units: Width of the hidden dense layer in all three networks.
         minibatch_kernels: Kernels of a ``MinibatchDiscrimination`` layer after the
             discriminator's flattened conv block (0: none, as in the MNIST D).
@@ -57,8 +166,6 @@ class VAEGANPreset:
         decoder_base_shape: Shape the decoder's second dense layer is reshaped to.
         decoder_filters: Filters of the first transposed convolution.
         decoder_kernel_sizes: Kernels of the two transposed convolutions (forced by the shapes).
-        output_activation: Decoder output activation ([U]); it fixes the data range:
-            ``"tanh"`` → [-1, 1], ``"sigmoid"`` → [0, 1].
         feature_tap: Which tensor of the discriminator's conv block is the learned-similarity
             feature for Loss_ll ([U]): the flattened ``"activation"`` output (default),
             ``"batch_norm"`` output or raw ``"conv"`` output.
@@ -80,24 +187,11 @@ class VAEGANPreset:
         equilibrium_margin: The original VAE/GAN code's gate (anchors §5): skip D's update
             when it wins by more than the margin, the decoder's when D loses by more; 0 (the
             NTUT model) turns it off. Larsen et al. used 0.35 on faces, 0.3 for MNIST.
-        learning_rate: Initial learning rate of all three Adam optimizers ([U] for MNIST; the
-            face runs used 5e-4).
-        adam_beta_1: Adam β1 ([U]; Keras' default 0.9, what ``Adam(5e-4)`` gave in TF 2.2).
-        schedule: Default NTUT learning-rate schedule, 1-4 (``SCHEDULE_PRESETS``).
-        batch_size: Training batch size.
-        epochs: Epochs of the original run.
-        sample_every: Write a sample grid every this many epochs (epochs 4, 9, ... for 5).
-        grid_filename: Sample-grid file name, formatted with the 0-based ``epoch``.
-        gif_filename: Name of the progress GIF.
     """
 
-    name: str
-    image_shape: tuple[int, int, int]
-    latent_dim: int
     conv_filters: tuple[int, int] = (64, 128)
     conv_kernel_size: int = 4
     first_conv_activation: str = "leaky_relu"
-    leaky_relu_slope: float = 0.2
     dense_units: int = 1024
     minibatch_kernels: int = 0
     minibatch_kernel_dim: int = 5
@@ -105,7 +199,6 @@ class VAEGANPreset:
     decoder_base_shape: tuple[int, int, int] = (6, 6, 128)
     decoder_filters: int = 64
     decoder_kernel_sizes: tuple[int, int] = (3, 4)
-    output_activation: OutputActivation = "tanh"
     feature_tap: FeatureTap = "activation"
     feature_loss_scale: float = 4096.0
     decoder_feature_weight: float = 1e-8
@@ -116,21 +209,11 @@ class VAEGANPreset:
     label_flip_probability: float = 0.0
     equilibrium: float = 0.68
     equilibrium_margin: float = 0.0
-    learning_rate: float = 5e-4
-    adam_beta_1: float = 0.9
-    schedule: int = 1
-    batch_size: int = 100
-    epochs: int = 100
-    sample_every: int = 5
-    grid_filename: str = "image_at_epoch_{epoch:03d}.png"
-    gif_filename: str = "number.gif"
+
+    family: ClassVar[str] = "vaegan"
 
     def __post_init__(self) -> None:
-        if self.output_activation not in _OUTPUT_RANGES:
-            raise ValueError(
-                f"output_activation must be one of {sorted(_OUTPUT_RANGES)}, "
-                f"got {self.output_activation!r}"
-            )
+        super().__post_init__()
         if self.feature_tap not in ("conv", "batch_norm", "activation"):
             raise ValueError(
                 "feature_tap must be 'conv', 'batch_norm' or 'activation', "
@@ -141,14 +224,9 @@ class VAEGANPreset:
                 f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
                 f"got {self.decoder_loss_variant!r}"
             )
-        for field in ("latent_dim", "batch_size", "epochs", "sample_every", "dense_units",
-                      "minibatch_kernel_dim"):
+        for field in ("dense_units", "minibatch_kernel_dim"):
             if getattr(self, field) <= 0:
                 raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
-        if self.schedule not in SCHEDULE_PRESETS:
-            raise ValueError(
-                f"schedule must be one of {sorted(SCHEDULE_PRESETS)}, got {self.schedule}"
-            )
         if self.minibatch_kernels < 0:
             raise ValueError(f"minibatch_kernels must be >= 0, got {self.minibatch_kernels}")
         for field in ("real_label_range", "fake_label_range"):
@@ -168,57 +246,168 @@ class VAEGANPreset:
                 f"discriminator_dropout must be in [0, 1), got {self.discriminator_dropout}"
             )
 
-    @property
-    def data_range(self) -> tuple[float, float]:
-        """The (low, high) pixel range of the data, fixed by the decoder's output activation."""
-        return _OUTPUT_RANGES[self.output_activation]
 
-    def replace(self, **overrides: Any) -> VAEGANPreset:
-        """Returns a copy with some fields changed; unknown field names raise ``TypeError``."""
-        known = {field.name for field in dataclasses.fields(self)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise TypeError(f"Unknown preset field(s) {unknown}; known fields: {sorted(known)}")
-        return dataclasses.replace(self, **overrides)
+GAN_LOSS_KINDS = ("non_saturating", "minimax", "least_squares", "wasserstein", "hinge")
+NORMALIZATIONS = ("batch_norm", "layer_norm", "none")
 
-    def parse_override(self, assignment: str) -> tuple[str, Any]:
-        """Parses ``"field=value"`` into a typed override, typed like the field's current value.
 
-        Tuples are written comma-separated (``conv_filters=32,64``); booleans as true/false.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GANObjective:
+    """What a GAN's train step optimises, and how often each network steps.
 
-        Example:
-            >>> get_preset("mnist").parse_override("conv_kernel_size=3")
-            ('conv_kernel_size', 3)
-        """
-        field, separator, text = assignment.partition("=")
-        field = field.strip()
-        if not separator or not hasattr(self, field) or field == "name":
-            raise ValueError(f"Expected FIELD=VALUE with a preset field, got {assignment!r}")
-        current = getattr(self, field)
-        try:
-            if isinstance(current, bool):
-                if text.lower() not in ("true", "false"):
-                    raise ValueError("expected true or false")
-                return field, text.lower() == "true"
-            if isinstance(current, tuple):
-                return field, tuple(type(current[0])(part) for part in text.split(","))
-            return field, type(current)(text)
-        except ValueError as error:
-            raise ValueError(f"Bad value for {field}: {text!r} ({error})") from None
+    Args:
+        loss: The adversarial loss pair (``vaegan_tf.losses.gan_losses``):
+            ``"non_saturating"`` (DCGAN), ``"minimax"``, ``"least_squares"`` (LSGAN),
+            ``"wasserstein"`` (WGAN, WGAN-GP) or ``"hinge"``.
+        least_squares_targets: LSGAN's (a, b, c): D's target for fakes and for real images,
+            and G's target for its fakes (the paper's a = −1, b = 1, c = 0).
+        gradient_penalty_weight: λ of the WGAN-GP penalty (0: none).
+        clip_value: WGAN weight clipping: every critic weight is clipped to [−c, c] after each
+            critic step (0: none).
+        discriminator_steps: Critic steps per generator step. Each critic step takes a fresh
+            batch: a train step receives ``discriminator_steps`` batches at once (one
+            ``batch_size · discriminator_steps`` batch, split), as in the WGAN papers'
+            algorithm, so an epoch still sees every image once.
+        generator_steps: Generator steps per train step, each with fresh noise (DCGAN: 2,
+            the generative-models collection's choice).
+    """
+
+    loss: str = "non_saturating"
+    least_squares_targets: tuple[float, float, float] = (-1.0, 1.0, 0.0)
+    gradient_penalty_weight: float = 0.0
+    clip_value: float = 0.0
+    discriminator_steps: int = 1
+    generator_steps: int = 1
+
+    def __post_init__(self) -> None:
+        if self.loss not in GAN_LOSS_KINDS:
+            raise ValueError(f"loss must be one of {GAN_LOSS_KINDS}, got {self.loss!r}")
+        for field in ("discriminator_steps", "generator_steps"):
+            if getattr(self, field) <= 0:
+                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
+        for field in ("gradient_penalty_weight", "clip_value"):
+            if getattr(self, field) < 0:
+                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)}")
+        if len(self.least_squares_targets) != 3:
+            raise ValueError("least_squares_targets must be (a, b, c), got "
+                             f"{self.least_squares_targets}")
+
+    @classmethod
+    def of(cls, preset: GANObjective) -> GANObjective:
+        """The objective fields of ``preset`` (a ``GANPreset``) as a ``GANObjective``."""
+        return cls(**{field.name: getattr(preset, field.name)
+                      for field in dataclasses.fields(cls)})
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(GANObjective)}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GANPreset(PresetBase, GANObjective):
+    """A GAN setup: DCGAN-style networks, an objective, and ``PresetBase``'s fields.
+
+    The generator maps z (‖ the condition) through an optional dense layer to a small feature
+    map, then doubles its size with stride-2 transposed convolutions up to ``image_shape``; the
+    discriminator mirrors it with stride-2 convolutions and returns one score per image (a
+    logit: no sigmoid). Widths double at each lower resolution from ``*_filters`` at the top,
+    so 28×28 uses 7 → 14 → 28 and 64×64 uses 4 → 8 → 16 → 32 → 64.
+
+    Args:
+        generator_filters: Filters of the generator's last hidden layer (the top resolution).
+        discriminator_filters: Filters of the discriminator's first convolution.
+        dense_units: A hidden dense layer before the generator's feature map and after the
+            discriminator's convolutions (InfoGAN's MNIST networks: 1024); 0 for none (DCGAN).
+        discriminator_normalization: ``"batch_norm"``, ``"layer_norm"`` (WGAN-GP: the penalty
+            is per sample, so no batch statistics in the critic) or ``"none"``.
+        weight_init_stddev: Weights drawn from N(0, σ) (DCGAN: 0.02); 0 keeps Keras' defaults.
+        num_classes: Class-conditional model on this many classes (one-hot labels ‖ z, and
+            tiled as input channels of D); 0: unconditional.
+        num_attributes: Conditional on an attribute vector of this length (CelebA: 40), fed
+            like the one-hot class; 0: none. At most one of the two is set.
+    """
+
+    family: ClassVar[str] = "gan"
+
+    generator_filters: int = 64
+    discriminator_filters: int = 64
+    dense_units: int = 0
+    discriminator_normalization: str = "batch_norm"
+    weight_init_stddev: float = 0.02
+    num_classes: int = 0
+    num_attributes: int = 0
+
+    def __post_init__(self) -> None:
+        PresetBase.__post_init__(self)
+        GANObjective.__post_init__(self)
+        if self.discriminator_normalization not in NORMALIZATIONS:
+            raise ValueError(f"discriminator_normalization must be one of {NORMALIZATIONS}, "
+                             f"got {self.discriminator_normalization!r}")
+        if self.num_classes and self.num_attributes:
+            raise ValueError("Set num_classes or num_attributes, not both")
+        for field in ("generator_filters", "discriminator_filters"):
+            if getattr(self, field) <= 0:
+                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
+        for field in ("dense_units", "num_classes", "num_attributes", "weight_init_stddev"):
+            if getattr(self, field) < 0:
+                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)}")
+        if self.gradient_penalty_weight and self.discriminator_normalization == "batch_norm":
+            raise ValueError("The gradient penalty is per sample: use "
+                             "discriminator_normalization='layer_norm' or 'none', not batch_norm")
+
+    @property
+    def condition_dim(self) -> int:
+        return self.num_classes or self.num_attributes
 
 
 _MNIST = VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64)
 _FACES = VAEGANPreset(
-    name="faces", image_shape=(64, 64, 3), latent_dim=2048,
+    name="faces", dataset="faces", image_shape=(64, 64, 3), latent_dim=2048,
     decoder_base_shape=(15, 15, 128), minibatch_kernels=16, discriminator_dropout=0.3,
     schedule=4, batch_size=64, grid_filename="face_at_epoch_{epoch:03d}.png",
     gif_filename="vaegan_face.gif",
 )
 
-PRESETS: dict[str, VAEGANPreset] = {
+# The GAN family. Networks: InfoGAN's MNIST G and D (dense 1024, 7x7x128 → 14x14x64 → 28x28)
+# and DCGAN's 64x64 ones (4x4x512 → ... → 64x64x3); N(0, 0.02) weights; latent 100 (DCGAN).
+_DCGAN_MNIST = GANPreset(
+    name="dcgan-mnist", latent_dim=100, dense_units=1024, learning_rate=2e-4,
+    adam_beta_1=0.5, batch_size=64, epochs=10, sample_every=1, generator_steps=2,
+    gif_filename="samples.gif",
+)
+_DCGAN_FACES = _DCGAN_MNIST.replace(
+    name="dcgan-faces", dataset="faces", image_shape=(64, 64, 3), dense_units=0, epochs=25,
+    grid_filename="face_at_epoch_{epoch:03d}.png",
+)
+_GAN_VARIANTS: dict[str, dict[str, Any]] = {
+    # Radford et al. 2016: Adam 2e-4, β1 0.5; 2 G steps per D step (the collection's best).
+    "dcgan": {},
+    # Mao et al. 2017: a = −1, b = 1, c = 0; the DCGAN optimizer, one G step.
+    "lsgan": {"loss": "least_squares", "generator_steps": 1},
+    # Arjovsky et al. 2017: clip 0.01, 5 critic steps, RMSProp 5e-5.
+    "wgan": {"loss": "wasserstein", "clip_value": 0.01, "discriminator_steps": 5,
+             "generator_steps": 1, "optimizer": "rmsprop", "learning_rate": 5e-5},
+    # Gulrajani et al. 2017: λ 10, 5 critic steps, Adam(1e-4, β 0, 0.9), no batch norm in D.
+    "wgan-gp": {"loss": "wasserstein", "gradient_penalty_weight": 10.0,
+                "discriminator_steps": 5, "generator_steps": 1, "learning_rate": 1e-4,
+                "adam_beta_1": 0.0, "adam_beta_2": 0.9,
+                "discriminator_normalization": "layer_norm"},
+}
+
+
+def _gan_presets() -> dict[str, GANPreset]:
+    """Every GAN variant on MNIST and faces, unconditional and conditional (``c`` prefix: a
+    one-hot digit for MNIST, the 40 CelebA attributes for faces)."""
+    presets = {}
+    for variant, fields in _GAN_VARIANTS.items():
+        for base, suffix, condition in ((_DCGAN_MNIST, "mnist", {"num_classes": 10}),
+                                        (_DCGAN_FACES, "faces", {"num_attributes": 40})):
+            presets[f"{variant}-{suffix}"] = base.replace(name=f"{variant}-{suffix}", **fields)
+            presets[f"c{variant}-{suffix}"] = base.replace(
+                name=f"c{variant}-{suffix}", **fields, **condition)
+    return presets
+
+
+PRESETS: dict[str, PresetBase] = {
     # NTUT VAE-GAN on MNIST (spec 2.1, 3.2-3.4, 3.7): latent 64, batch 100, 100 epochs.
     "mnist": _MNIST,
     # The improved MNIST preset, chosen by measurement (README "Scores"): the faithful networks
@@ -236,10 +425,11 @@ PRESETS: dict[str, VAEGANPreset] = {
         name="faces-soft-labels", real_label_range=(0.7, 1.2), fake_label_range=(0.0, 0.3),
         label_flip_probability=0.05, schedule=1,
     ),
+    **_gan_presets(),
 }
 
 
-def get_preset(name: str, **overrides: Any) -> VAEGANPreset:
+def get_preset(name: str, **overrides: Any) -> PresetBase:
     """Returns the named preset, with ``overrides`` applied.
 
     Example:

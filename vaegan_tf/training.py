@@ -3,8 +3,9 @@
 A run directory holds the sample grids and progress GIF (named as the original named them),
 ``history.csv``, ``history.json``, ``losses.png`` and ``learning_rates.png`` (rewritten every
 epoch), ``config.json`` (settings, command, package versions), TensorBoard logs under
-``logs/``, the latest checkpoint (``model.keras`` and ``latest/{encoder,decoder,
-discriminator}.keras``), the best one (``best/``) and the resume backup (``backup/``).
+``logs/``, the latest checkpoint (``model.keras`` and each network as ``latest/NAME.keras``),
+the best one (``best/``) and the resume backup (``backup/``). It works for every
+``AdversarialModel``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 import vaegan_tf
+from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.callbacks import (
     BestCheckpoint,
     EpochSummary,
@@ -40,8 +42,7 @@ from vaegan_tf.callbacks import (
     write_text_atomically,
 )
 from vaegan_tf.data.pipeline import EpochShuffle
-from vaegan_tf.presets import VAEGANPreset
-from vaegan_tf.vaegan import VAEGAN
+from vaegan_tf.presets import PresetBase
 
 BACKUP = "backup"
 """The run directory's resume backup folder (``RunBackup``)."""
@@ -62,7 +63,7 @@ class RunFiles:
     tensorboard: Path
     model: Path | None
     best: Path | None = None
-    """The best checkpoint's folder (``model.keras``, the three networks, ``best.json``)."""
+    """The best checkpoint's folder (``model.keras``, each network, ``best.json``)."""
     interrupted: bool = False
     """Whether a Ctrl-C ended training early (after saving the partial epoch)."""
     resumed_from: int = 0
@@ -75,14 +76,14 @@ def package_versions() -> dict[str, str]:
             "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
 
 
-def run_fingerprint(preset: VAEGANPreset, seed: int | None) -> dict[str, Any]:
+def run_fingerprint(preset: PresetBase, seed: int | None) -> dict[str, Any]:
     """What a resumed run must share with the run it continues: every preset field and the
     seed."""
     return {**preset.to_dict(), "seed": seed}
 
 
 def saved_state(
-    directory: str | os.PathLike, preset: VAEGANPreset, seed: int | None
+    directory: str | os.PathLike, preset: PresetBase, seed: int | None
 ) -> dict[str, Any] | None:
     """The resume backup's state in run ``directory``, or None without one; ``ValueError``
     naming the first difference if it backs up another preset or seed."""
@@ -95,7 +96,7 @@ def saved_state(
 
 def run_callbacks(
     directory: Path,
-    preset: VAEGANPreset,
+    preset: PresetBase,
     sample_every: int,
     seed: int | None = None,
     fixed_latents: bool = False,
@@ -158,10 +159,10 @@ def _find(callbacks: list[keras.callbacks.Callback], kind: type) -> Any:
 
 
 def train(
-    model: VAEGAN,
+    model: AdversarialModel,
     train_data: tf.data.Dataset,
     directory: str | os.PathLike,
-    preset: VAEGANPreset,
+    preset: PresetBase,
     epochs: int,
     validation_data: tf.data.Dataset | None = None,
     sample_every: int | None = None,
@@ -178,7 +179,7 @@ def train(
     """Fits a compiled model and writes everything a run produces into ``directory``.
 
     Args:
-        model: A compiled ``VAEGAN``.
+        model: A compiled ``AdversarialModel`` (``VAEGAN``, ``GAN``, ...).
         train_data: Training batches. A vaegan_tf dataset (``data.mnist``,
             ``data.image_folder``, ...) carries its ``EpochShuffle``, so a resumed run sees the
             data in the same order as an uninterrupted one.

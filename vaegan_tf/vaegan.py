@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import tensorflow as tf
 from keras import ops
 
 from vaegan_tf import losses
+from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
 from vaegan_tf.presets import DECODER_LOSS_VARIANTS, VAEGANPreset, get_preset
 
-NETWORK_NAMES = ("encoder", "decoder", "discriminator")
-LOSS_NAMES = tuple(f"{name}_loss" for name in NETWORK_NAMES)
 GATED_UPDATE_NAMES = ("decoder_updated", "discriminator_updated")
 
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
-class VAEGAN(keras.Model):
+class VAEGAN(AdversarialModel):
     """A VAE-GAN (Larsen et al. 2016) with the NTUT project's losses.
 
     One forward pass per batch feeds three losses (spec 3.2-3.4); each optimizer updates only
@@ -70,6 +69,9 @@ class VAEGAN(keras.Model):
         TensorShape([16, 28, 28, 1])
     """
 
+    network_names: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
+    can_encode: ClassVar[bool] = True
+
     def __init__(
         self,
         encoder: keras.Model,
@@ -88,98 +90,35 @@ class VAEGAN(keras.Model):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if decoder_loss_variant not in DECODER_LOSS_VARIANTS:
             raise ValueError(
                 f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
                 f"got {decoder_loss_variant!r}"
             )
         encoder_width = encoder.output_shape[-1]
-        self.latent_dim = int(decoder.input_shape[-1])
-        if encoder_width != 2 * self.latent_dim:
+        latent_dim = int(decoder.input_shape[-1])
+        if encoder_width != 2 * latent_dim:
             raise ValueError(
                 f"The encoder outputs {encoder_width} values but the decoder takes a "
-                f"{self.latent_dim}-d code; the encoder must output mean ‖ log-variance "
-                f"({2 * self.latent_dim} values)"
+                f"{latent_dim}-d code; the encoder must output mean ‖ log-variance "
+                f"({2 * latent_dim} values)"
             )
-        self.encoder = encoder
-        self.decoder = decoder
-        self.discriminator = discriminator
+        super().__init__(
+            {"encoder": encoder, "decoder": decoder, "discriminator": discriminator},
+            latent_dim=latent_dim, data_range=data_range,
+            # Share of steps in which each gated network was updated.
+            extra_metric_names=GATED_UPDATE_NAMES if equilibrium_margin > 0.0 else (),
+            seed=seed, **kwargs,
+        )
         self.feature_loss_scale = float(feature_loss_scale)
         self.decoder_feature_weight = float(decoder_feature_weight)
         self.decoder_loss_variant = decoder_loss_variant
         self.share_prior_noise = bool(share_prior_noise)
-        self.data_range = (float(data_range[0]), float(data_range[1]))
         self.real_label_range = (float(real_label_range[0]), float(real_label_range[1]))
         self.fake_label_range = (float(fake_label_range[0]), float(fake_label_range[1]))
         self.label_flip_probability = float(label_flip_probability)
         self.equilibrium = float(equilibrium)
         self.equilibrium_margin = float(equilibrium_margin)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
-        if self.equilibrium_margin > 0.0:
-            # Share of steps in which each gated network was updated.
-            for name in GATED_UPDATE_NAMES:
-                self.loss_trackers[name] = keras.metrics.Mean(name=name)
-        self.encoder_optimizer: keras.optimizers.Optimizer | None = None
-        self.decoder_optimizer: keras.optimizers.Optimizer | None = None
-        self.discriminator_optimizer: keras.optimizers.Optimizer | None = None
-        self.built = True
-
-    # ----------------------------------------------------------------------------- compile
-
-    def compile(
-        self,
-        encoder_optimizer: keras.optimizers.Optimizer,
-        decoder_optimizer: keras.optimizers.Optimizer,
-        discriminator_optimizer: keras.optimizers.Optimizer,
-        **kwargs: Any,
-    ) -> None:
-        """Configures one optimizer per network.
-
-        Args:
-            encoder_optimizer: Updates only ``encoder.trainable_variables``.
-            decoder_optimizer: Updates only ``decoder.trainable_variables``.
-            discriminator_optimizer: Updates only ``discriminator.trainable_variables``.
-            **kwargs: Passed to ``keras.Model.compile`` (``jit_compile``, ``run_eagerly``,
-                ``steps_per_execution``); ``optimizer``, ``loss`` and ``metrics`` are not
-                accepted: the losses are the model's own.
-        """
-        not_allowed = sorted({"optimizer", "loss", "metrics"} & set(kwargs))
-        if not_allowed:
-            raise TypeError(
-                f"VAEGAN.compile does not take {not_allowed}: pass encoder_optimizer, "
-                "decoder_optimizer and discriminator_optimizer"
-            )
-        optimizers = (encoder_optimizer, decoder_optimizer, discriminator_optimizer)
-        if len({id(optimizer) for optimizer in optimizers}) != 3:
-            raise ValueError("Each network needs its own optimizer instance")
-        super().compile(optimizer=None, **kwargs)
-        self._compile_kwargs = dict(kwargs)
-        for name, optimizer in zip(NETWORK_NAMES, optimizers, strict=True):
-            network = getattr(self, name)
-            optimizer.build(network.trainable_variables)
-            setattr(self, f"{name}_optimizer", optimizer)
-
-    def get_compile_config(self) -> dict[str, Any] | None:
-        if not self.compiled:
-            return None
-        config = {
-            f"{name}_optimizer": keras.saving.serialize_keras_object(
-                getattr(self, f"{name}_optimizer")
-            )
-            for name in NETWORK_NAMES
-        }
-        config.update(self._compile_kwargs)
-        return config
-
-    def compile_from_config(self, config: dict[str, Any]) -> None:
-        config = dict(config)
-        for name in NETWORK_NAMES:
-            key = f"{name}_optimizer"
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        self.compile(**config)
 
     # ----------------------------------------------------------------------------- inference
 
@@ -189,9 +128,14 @@ class VAEGAN(keras.Model):
         mean, log_var = ops.split(statistics, 2, axis=-1)
         return mean, log_var
 
+    def generate(self, latents: Tensor, conditions: Tensor | None = None,
+                 training: bool = False) -> tf.Tensor:
+        """Decodes latent codes to images in ``data_range`` (the VAE-GAN is unconditional)."""
+        return self.decoder(latents, training=training)
+
     def decode(self, codes: Tensor, training: bool = False) -> tf.Tensor:
         """Decodes latent codes to images in ``data_range``."""
-        return self.decoder(codes, training=training)
+        return self.generate(codes, training=training)
 
     def call(self, inputs: Tensor, training: bool = False) -> tf.Tensor:
         """Reconstructs images: Dec(μ + σ·e) when training, Dec(μ) otherwise."""
@@ -202,24 +146,10 @@ class VAEGAN(keras.Model):
             )
         return self.decode(mean, training=training)
 
-    def sample(self, n: int, seed: int | None = None) -> tf.Tensor:
-        """Decodes ``n`` draws from the prior N(0, I) into images in ``data_range``.
-
-        With an integer ``seed`` the draws are reproducible (the same seed gives the same
-        images from the same weights); without one they come from the model's own generator.
-        """
-        codes = keras.random.normal(
-            (n, self.latent_dim), seed=self.seed_generator if seed is None else seed
-        )
-        return self.decode(codes)
-
     # ----------------------------------------------------------------------------- training
 
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.loss_trackers.values())
-
-    def compute_losses(self, images: Tensor, training: bool) -> dict[str, tf.Tensor]:
+    def compute_losses(self, images: Tensor, conditions: Tensor | None = None,
+                       training: bool = False) -> dict[str, tf.Tensor]:
         """One forward pass of all three networks; returns the three losses by metric name."""
         return self._forward(images, training)[0]
 
@@ -290,7 +220,7 @@ class VAEGAN(keras.Model):
         )
 
     def train_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
-        images = _images_of(data)
+        images, _ = self.unpack(data)
         with (
             tf.GradientTape() as encoder_tape,
             tf.GradientTape() as decoder_tape,
@@ -302,11 +232,11 @@ class VAEGAN(keras.Model):
         # so no network's step can see another's new weights.
         gradients = [
             tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables)
-            for name, tape in zip(NETWORK_NAMES, tapes, strict=True)
+            for name, tape in zip(self.network_names, tapes, strict=True)
         ]
         updates = self._gate(real_cost, fake_cost)
-        for name, network_gradients in zip(NETWORK_NAMES, gradients, strict=True):
-            optimizer = getattr(self, f"{name}_optimizer")
+        for name, network_gradients in zip(self.network_names, gradients, strict=True):
+            optimizer = self.optimizer_of(name)
             pairs = list(zip(network_gradients, getattr(self, name).trainable_variables,
                              strict=True))
             if name in updates:
@@ -333,56 +263,28 @@ class VAEGAN(keras.Model):
             "discriminator": ops.logical_or(train_discriminator, neither),
         }
 
-    def test_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
-        return self._track(self.compute_losses(_images_of(data), training=False))
-
-    def _track(self, batch_losses: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        for name, value in batch_losses.items():
-            self.loss_trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
-
     # ----------------------------------------------------------------------------- config
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            {
-                name: keras.saving.serialize_keras_object(getattr(self, name))
-                for name in NETWORK_NAMES
-            }
-        )
-        config.update(
             feature_loss_scale=self.feature_loss_scale,
             decoder_feature_weight=self.decoder_feature_weight,
             decoder_loss_variant=self.decoder_loss_variant,
             share_prior_noise=self.share_prior_noise,
-            data_range=list(self.data_range),
             real_label_range=list(self.real_label_range),
             fake_label_range=list(self.fake_label_range),
             label_flip_probability=self.label_flip_probability,
             equilibrium=self.equilibrium,
             equilibrium_margin=self.equilibrium_margin,
-            seed=self.seed,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> VAEGAN:
-        config = dict(config)
-        for name in NETWORK_NAMES:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
 
 
 def _apply(optimizer: keras.optimizers.Optimizer, pairs: list) -> tf.Tensor:
     """One optimizer step, as a ``tf.cond`` branch (both branches return a boolean)."""
     optimizer.apply_gradients(pairs)
     return tf.constant(True)
-
-
-def _images_of(data: Tensor | tuple) -> Tensor:
-    """``fit`` passes ``x`` or ``(x, y)`` or ``(x, y, sample_weight)``; the model needs only x."""
-    return data[0] if isinstance(data, (tuple, list)) else data
 
 
 def build_vaegan(
@@ -427,6 +329,6 @@ def adam_optimizers(learning_rate: float = 5e-4, beta_1: float = 0.9) -> dict[st
     """Three independent Adam optimizers, as keyword arguments for ``VAEGAN.compile``."""
     return {
         f"{name}_optimizer": keras.optimizers.Adam(learning_rate, beta_1=beta_1, name=name)
-        for name in NETWORK_NAMES
+        for name in VAEGAN.network_names
     }
 

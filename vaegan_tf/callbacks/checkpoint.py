@@ -11,8 +11,6 @@ from typing import Any
 
 import keras
 
-from vaegan_tf.vaegan import NETWORK_NAMES
-
 
 def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
     """Calls ``write(temporary_path)`` beside ``path``, then renames the result onto ``path``.
@@ -47,15 +45,16 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
 def save_model_and_networks(
     model: keras.Model, path: str | os.PathLike, networks_dir: str | os.PathLike | None = None
 ) -> None:
-    """The whole model as ``path`` and, with ``networks_dir``, each network there as
-    ``encoder.keras``, ``decoder.keras`` and ``discriminator.keras``, every file atomically.
+    """The whole model as ``path`` and, with ``networks_dir``, each of its networks there as
+    ``NAME.keras`` (``encoder.keras``, ``decoder.keras``, ... ; ``generator.keras``, ...),
+    every file atomically.
 
     The network files hold no optimizer: load one with ``keras.models.load_model`` to use the
     decoder as a generator, the encoder as a feature extractor, and so on.
     """
     if networks_dir is not None:
-        for name in NETWORK_NAMES:
-            save_atomically(getattr(model, name), Path(networks_dir) / f"{name}.keras")
+        for name, network in model.networks.items():
+            save_atomically(network, Path(networks_dir) / f"{name}.keras")
     save_atomically(model, path)
 
 

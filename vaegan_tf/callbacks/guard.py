@@ -6,8 +6,6 @@ import math
 
 import keras
 
-from vaegan_tf.vaegan import LOSS_NAMES
-
 
 class NonFiniteLossError(RuntimeError):
     """A training loss became NaN or infinite.
@@ -44,6 +42,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        losses = {name: float(logs[name]) for name in LOSS_NAMES if name in (logs or {})}
+        losses = {name: float(logs[name]) for name in self.model.loss_names
+                  if name in (logs or {})}
         if not all(math.isfinite(value) for value in losses.values()):
             raise NonFiniteLossError(self.epoch, batch, losses)

@@ -17,22 +17,20 @@ import keras
 import numpy as np
 
 from vaegan_tf.presets import SCHEDULE_PRESETS
-from vaegan_tf.vaegan import NETWORK_NAMES
 
 
 class LearningRateLogger(keras.callbacks.Callback):
     """Adds each network's current learning rate to the epoch logs (and so to the history).
 
-    Keys: ``encoder_learning_rate``, ``decoder_learning_rate``, ``discriminator_learning_rate``.
-    Place it after any callback that changes learning rates and before ``CSVLogger``.
+    Keys: ``{name}_learning_rate`` for each of the model's networks (``encoder_learning_rate``,
+    ...). Place it after any callback that changes learning rates and before ``CSVLogger``.
     """
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None:
             return
-        for name in NETWORK_NAMES:
-            optimizer = getattr(self.model, f"{name}_optimizer")
-            logs[f"{name}_learning_rate"] = float(optimizer.learning_rate)
+        for name in self.model.network_names:
+            logs[f"{name}_learning_rate"] = float(self.model.optimizer_of(name).learning_rate)
 
 
 def _decayed(rate: np.float32, factor: float, min_lr: float) -> np.float32:
@@ -144,7 +142,13 @@ class LearningRateSchedule(LearningRateLogger):
 
     def __init__(self, rule: Any) -> None:
         super().__init__()
-        self.rules = {name: copy.deepcopy(rule) for name in NETWORK_NAMES}
+        self.rule = rule
+        self.rules: dict[str, Any] = {}
+
+    def set_model(self, model: keras.Model) -> None:
+        super().set_model(model)
+        for name in model.network_names:
+            self.rules.setdefault(name, copy.deepcopy(self.rule))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
@@ -155,7 +159,7 @@ class LearningRateSchedule(LearningRateLogger):
                     f"The learning-rate schedule needs val_{name}_loss: pass validation_data "
                     "to fit"
                 )
-            optimizer = getattr(self.model, f"{name}_optimizer")
+            optimizer = self.model.optimizer_of(name)
             rate = np.float32(float(optimizer.learning_rate))
             new_rate = rule.step(rate, None if loss is None else float(loss))
             if new_rate != rate:
@@ -168,8 +172,8 @@ class LearningRateSchedule(LearningRateLogger):
 
     def set_state(self, state: dict[str, dict[str, Any]]) -> None:
         """Restores ``get_state()``'s output, so a resumed run continues the same schedule."""
-        for name, rule in self.rules.items():
-            rule.set_state(state[name])
+        for name, rule_state in state.items():
+            self.rules.setdefault(name, copy.deepcopy(self.rule)).set_state(rule_state)
 
 
 def learning_rate_schedule(number: int, **overrides: Any) -> LearningRateSchedule:

@@ -16,23 +16,31 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
-def epoch_line(epoch: int, epochs: int, logs: dict, elapsed: float) -> str:
+def epoch_line(epoch: int, epochs: int, logs: dict, elapsed: float,
+               networks: tuple[str, ...] | None = None) -> str:
     """``epoch 3/10 | loss e/d/D 0.91/3.10/1.41 | val ... | lr ... | mnist_fid 16.4 | 12m0s,
-    ETA 28m0s``: fields appear when the logs have them."""
-    def triple(prefix: str, suffix: str, fmt: str) -> str | None:
-        keys = [f"{prefix}{name}{suffix}" for name in ("encoder", "decoder", "discriminator")]
-        if not all(key in logs for key in keys):
+    ETA 28m0s``: fields appear when the logs have them; one value per network (e encoder,
+    d decoder, g generator, D discriminator, ...), in the order of ``networks`` (default: the
+    order of the ``*_loss`` keys in the logs)."""
+    if networks is None:
+        networks = tuple(key.removesuffix("_loss") for key in logs
+                         if key.endswith("_loss") and not key.startswith("val_"))
+
+    def per_network(prefix: str, suffix: str, fmt: str) -> str | None:
+        keys = [f"{prefix}{name}{suffix}" for name in networks]
+        if not keys or not all(key in logs for key in keys):
             return None
         return "/".join(format(float(logs[key]), fmt) for key in keys)
 
+    initials = "/".join("D" if name == "discriminator" else name[0] for name in networks)
     parts = [f"epoch {epoch + 1}/{epochs}"]
-    for label, prefix, suffix, fmt in (("loss e/d/D", "", "_loss", ".4g"),
+    for label, prefix, suffix, fmt in ((f"loss {initials}", "", "_loss", ".4g"),
                                        ("val", "val_", "_loss", ".4g"),
                                        ("lr", "", "_learning_rate", ".3g")):
-        value = triple(prefix, suffix, fmt)
+        value = per_network(prefix, suffix, fmt)
         if value is not None:
             parts.append(f"{label} {value}")
-    for key in ("mode_coverage", "kl_to_uniform", "mnist_fid"):
+    for key in ("mode_coverage", "kl_to_uniform", "mnist_fid", "class_match"):
         value = logs.get(key)
         if value is not None and math.isfinite(float(value)):
             parts.append(f"{key} {float(value):.4g}")
@@ -76,5 +84,5 @@ class EpochSummary(keras.callbacks.Callback):
         # With a progress bar, Keras is still mid-line here (it finishes the bar after the
         # callbacks), so start on a fresh line.
         lead = "\n" if self.params.get("verbose") in (1, "auto") else ""
-        print(lead + epoch_line(epoch, self.epochs, logs or {}, self.elapsed()),
-              file=stream, flush=True)
+        print(lead + epoch_line(epoch, self.epochs, logs or {}, self.elapsed(),
+                                self.model.network_names), file=stream, flush=True)

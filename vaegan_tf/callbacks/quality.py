@@ -15,6 +15,8 @@ from vaegan_tf.metrics.evaluation import score_mnist_model
 
 QUALITY_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid")
 """The scores ``MnistQuality`` adds to the epoch logs (NaN on epochs it skips)."""
+CLASS_MATCH = "class_match"
+"""Added for class-conditional models: the share of samples classified as their class."""
 
 
 class MnistQuality(keras.callbacks.Callback):
@@ -55,10 +57,12 @@ class MnistQuality(keras.callbacks.Callback):
         if logs is None:
             return
         if (epoch + 1) % self.every:
-            logs.update({key: math.nan for key in QUALITY_KEYS})
+            keys = (*QUALITY_KEYS, CLASS_MATCH) if self.model.num_classes else QUALITY_KEYS
+            logs.update({key: math.nan for key in keys})
             return
         result = score_mnist_model(self.model, self.samples, self.seed)
-        logs.update({key: float(result[key]) for key in QUALITY_KEYS})
+        logs.update({key: float(result[key]) for key in (*QUALITY_KEYS, CLASS_MATCH)
+                     if key in result})
         self.results.append({"epoch": epoch, **result})
         if self.json_path is not None:
             self.json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,8 @@ class RunHistory(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
-        for key in self.history.keys() | logs.keys():
+        # Keys in order of first appearance (the model's network order), not a set's order.
+        for key in [*self.history, *(key for key in logs if key not in self.history)]:
             column = self.history.setdefault(key, [math.nan] * len(self.epochs))
             column.append(float(logs.get(key, math.nan)))
         self.epochs.append(epoch)

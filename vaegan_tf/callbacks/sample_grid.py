@@ -14,11 +14,15 @@ from vaegan_tf.plotting import save_image_grid
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Every ``every`` epochs, decodes ``num_samples`` prior draws and saves them as a grid.
+    """Every ``every`` epochs, generates ``num_samples`` prior draws and saves them as a grid.
 
     With ``every=5`` the grids are written after epochs 4, 9, 14, ... (0-based), as
     ``image_at_epoch_004.png`` and so on: the original's files. The model must provide
-    ``latent_dim``, ``decode(codes)`` and ``data_range`` (``VAEGAN`` does).
+    ``latent_dim``, ``generate(latents, conditions)`` and ``data_range`` (every
+    ``AdversarialModel`` does). A class-conditional model gets one row per class with
+    ``num_samples // num_classes`` images each (at least ``MIN_CONDITIONAL_COLUMNS``); an
+    attribute-conditional one gets random attribute vectors (each attribute on with
+    probability ½), drawn like the latents.
 
     Args:
         directory: Where the PNG files go.
@@ -37,6 +41,8 @@ class SampleGrid(keras.callbacks.Callback):
     Example:
         >>> model.fit(train, epochs=10, callbacks=[SampleGrid("runs/grids")])  # doctest: +SKIP
     """
+
+    MIN_CONDITIONAL_COLUMNS = 8
 
     def __init__(
         self,
@@ -63,6 +69,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_epoch: int | None = None
         self._rng = np.random.default_rng(seed)
         self._latents: np.ndarray | None = None
+        self._conditions: np.ndarray | None = None
 
     @property
     def glob_pattern(self) -> str:
@@ -72,20 +79,37 @@ class SampleGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def _draw_latents(self) -> np.ndarray:
-        shape = (self.num_samples, self.model.latent_dim)
-        if not self.fixed_latents:
-            return self._rng.standard_normal(shape).astype(np.float32)
-        if self._latents is None:
-            self._latents = self._rng.standard_normal(shape).astype(np.float32)
-        return self._latents
+    @property
+    def columns(self) -> int:
+        """Grid columns: 4 (the original's 4×4), or the images per class of a class model."""
+        classes = self.model.num_classes
+        return max(self.num_samples // classes, self.MIN_CONDITIONAL_COLUMNS) if classes else 4
+
+    def _draw(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """This grid's latents and conditions (None for an unconditional model)."""
+        classes = self.model.num_classes
+        count = classes * self.columns if classes else self.num_samples
+        if self.fixed_latents and self._latents is not None:
+            return self._latents, self._conditions
+        latents = self._rng.standard_normal((count, self.model.latent_dim)).astype(np.float32)
+        conditions = None
+        if classes:
+            conditions = np.repeat(np.arange(classes), self.columns)
+        elif self.model.condition_dim:
+            conditions = (self._rng.random((count, self.model.condition_dim)) < 0.5
+                          ).astype(np.float32)
+        if self.fixed_latents:
+            self._latents, self._conditions = latents, conditions
+        return latents, conditions
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every:
             return
-        images = np.asarray(self.model.decode(self._draw_latents()))
+        latents, conditions = self._draw()
+        model = self.model
+        images = np.asarray(model.generate(latents, model.condition_vectors(conditions)))
         path = self.directory / self.filename.format(epoch=epoch)
-        self.paths.append(save_image_grid(images, path, self.model.data_range))
+        self.paths.append(save_image_grid(images, path, model.data_range, columns=self.columns))
         self.last_images, self.last_epoch = images, epoch
 
     def get_state(self) -> dict[str, Any]:
@@ -94,6 +118,7 @@ class SampleGrid(keras.callbacks.Callback):
             "paths": [str(path) for path in self.paths],
             "rng": self._rng.bit_generator.state,
             "latents": None if self._latents is None else self._latents.tolist(),
+            "conditions": None if self._conditions is None else self._conditions.tolist(),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -101,3 +126,5 @@ class SampleGrid(keras.callbacks.Callback):
         self._rng.bit_generator.state = state["rng"]
         latents = state["latents"]
         self._latents = None if latents is None else np.asarray(latents, np.float32)
+        conditions = state.get("conditions")
+        self._conditions = None if conditions is None else np.asarray(conditions)

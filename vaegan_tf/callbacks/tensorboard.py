@@ -9,14 +9,13 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from vaegan_tf.callbacks.quality import QUALITY_KEYS
+from vaegan_tf.callbacks.quality import CLASS_MATCH, QUALITY_KEYS
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.plotting import to_unit_range
-from vaegan_tf.vaegan import NETWORK_NAMES
 
 
 class TensorBoardLogger(keras.callbacks.Callback):
-    """Writes the three losses, three learning rates and sampled images per epoch.
+    """Writes each network's loss and learning rate and the sampled images per epoch.
 
     Layout under ``log_dir`` (the original's, spec 4.2):
 
@@ -53,19 +52,21 @@ class TensorBoardLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         for split, prefix in (("train", ""), ("validation", "val_")):
-            values = {name: logs.get(f"{prefix}{name}_loss") for name in NETWORK_NAMES}
+            values = {name: logs.get(f"{prefix}{name}_loss")
+                      for name in self.model.network_names}
             if any(value is None for value in values.values()):
                 continue
             with self._writer(f"scalars/{split}").as_default():
                 for name, value in values.items():
                     tf.summary.scalar(f"{name} loss", float(value), step=epoch)
-        quality = {key: logs[key] for key in QUALITY_KEYS if math.isfinite(logs.get(key, math.nan))}
+        quality = {key: logs[key] for key in (*QUALITY_KEYS, CLASS_MATCH)
+                   if math.isfinite(logs.get(key, math.nan))}
         if quality:
             with self._writer("scalars/quality").as_default():
                 for key, value in quality.items():
                     tf.summary.scalar(key, float(value), step=epoch)
-        for name in NETWORK_NAMES:
-            optimizer = getattr(self.model, f"{name}_optimizer")
+        for name in self.model.network_names:
+            optimizer = self.model.optimizer_of(name)
             with self._writer(f"scalars/learning_rate/{name}").as_default():
                 tf.summary.scalar("learning rate", float(optimizer.learning_rate), step=epoch)
         self._log_new_samples()

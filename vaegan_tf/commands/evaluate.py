@@ -27,7 +27,7 @@ from vaegan_tf import cli, data
 from vaegan_tf.metrics import evaluation
 
 TABLE_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid",
-              "fid", "kid")
+              "fid", "kid", "class_match")
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -77,9 +77,11 @@ def rgb_reference(reference: str | None, size: int) -> tuple[np.ndarray, str]:
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    classes = None
     if args.model:
         model = cli.load_model(args.model)
         images = evaluation.generate(model, args.samples, args.seed)
+        classes = evaluation.sample_classes(model, args.samples)
         value_range = model.data_range
         source = {"model": str(args.model), "sample_seed": args.seed}
     elif args.real_mnist:
@@ -90,7 +92,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         images, value_range = folder_images(args.images), (0.0, 1.0)
         source = {"images": str(args.images)}
     if images.shape[1:] == data.MNIST_SHAPE:
-        result = evaluation.mnist_scores(images, value_range, seed=args.seed)
+        result = evaluation.mnist_scores(images, value_range, seed=args.seed, classes=classes)
     else:
         from vaegan_tf.metrics.inception import inception_scores
 

@@ -1,5 +1,9 @@
 """``vaegan-tf sample | reconstruct | interpolate | walk | arithmetic``: look inside a model.
 
+``sample``, ``walk`` and ``interpolate`` work for every model (a GAN interpolates between two
+prior draws; a class-conditional one draws ``--label``); ``reconstruct``, ``arithmetic`` and
+interpolation between images need a model with an encoder (the VAE-GAN) and say so otherwise.
+
 Examples:
     vaegan-tf sample --model runs/mnist/model.keras --n 16 --out samples.png
     vaegan-tf reconstruct --model runs/mnist/model.keras --n 10
@@ -38,8 +42,36 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
                         "models a folder or lfw-mini (default: lfw-mini)")
 
 
+def _add_label(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--label", type=int, default=None,
+                        help="class-conditional models: the class to draw (default 0)")
+
+
+def _labels(model: Any, args: argparse.Namespace, count: int) -> np.ndarray | None:
+    """``count`` copies of ``--label`` for a class-conditional model, None for others."""
+    if not model.conditional:
+        if args.label is not None:
+            raise ValueError(f"--label applies to class-conditional models; {model.name} is "
+                             "unconditional")
+        return None
+    if not model.num_classes:
+        raise ValueError(f"{model.name} is conditioned on attribute vectors, which this "
+                         "command cannot choose; use the Python API (latent.decode)")
+    label = 0 if args.label is None else args.label
+    if not 0 <= label < model.num_classes:
+        raise ValueError(f"--label must be in [0, {model.num_classes}), got {label}")
+    return np.full(count, label)
+
+
+def _require_encoder(model: Any) -> None:
+    if not model.can_encode:
+        raise ValueError(f"{model.name} has no encoder: this command needs a model that "
+                         "encodes images (a VAE-GAN)")
+
+
 def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Real images in the model's data range (and MNIST labels): the encoder's inputs."""
+    _require_encoder(model)
     if tuple(model.encoder.input_shape[1:]) == data.MNIST_SHAPE:
         digits = data.load_mnist("test", data_dir=source)
         low, high = model.data_range
@@ -99,18 +131,30 @@ def interpolate(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser = _parser(prog, "Interpolate between the codes of two images: strip and GIF.",
                      "interpolation.png")
     _add_data(parser)
-    parser.add_argument("--pair", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
-                        help="indices of the two images in the data")
+    parser.add_argument("--pair", type=int, nargs=2, default=None, metavar=("I", "J"),
+                        help="models with an encoder: indices of the two images in the data "
+                        "(default: 0 1); models without one interpolate between two prior "
+                        "draws of --seed")
     parser.add_argument("--steps", type=cli.positive_int, default=10, help="codes in the strip")
     parser.add_argument("--method", choices=("linear", "slerp"), default="linear")
+    _add_label(parser)
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
-        images, _ = _examples(model, args.data)
-        if max(args.pair) >= len(images) or min(args.pair) < 0:
-            raise ValueError(f"--pair indices must be in [0, {len(images)})")
-        codes = latent.encode_means(model, images[list(args.pair)])
-        decoded = latent.decode(model, latent.interpolate_codes(codes[0], codes[1], args.steps,
-                                                                args.method))
+        if model.can_encode:
+            pair = list(args.pair or (0, 1))
+            images, _ = _examples(model, args.data)
+            if max(pair) >= len(images) or min(pair) < 0:
+                raise ValueError(f"--pair indices must be in [0, {len(images)})")
+            codes = latent.encode_means(model, images[pair])
+        elif args.pair is not None or args.data is not None:
+            raise ValueError(f"{model.name} has no encoder, so --pair/--data cannot pick "
+                             "images; without them it interpolates between two prior draws")
+        else:
+            codes = np.random.default_rng(args.seed).standard_normal(
+                (2, model.latent_dim)).astype(np.float32)
+        decoded = latent.decode(
+            model, latent.interpolate_codes(codes[0], codes[1], args.steps, args.method),
+            _labels(model, args, args.steps))
         strip = latent.save_rows([decoded], args.out, model.data_range)
         animation = latent.save_animation(
             np.concatenate([decoded, decoded[::-1]]), Path(args.out).with_suffix(".gif"),
@@ -126,12 +170,14 @@ def walk(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser.add_argument("--steps", type=cli.positive_int, default=60, help="frames")
     parser.add_argument("--step-size", type=float, default=0.2,
                         help="innovation per step, in (0, 1)")
+    _add_label(parser)
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
         if not 0.0 < args.step_size < 1.0:
             raise ValueError(f"--step-size must be in (0, 1), got {args.step_size}")
         codes = latent.random_walk_codes(model.latent_dim, args.steps, args.step_size, args.seed)
-        return [latent.save_animation(latent.decode(model, codes), args.out, model.data_range)]
+        frames = latent.decode(model, codes, _labels(model, args, args.steps))
+        return [latent.save_animation(frames, args.out, model.data_range)]
 
     return _run(parser, argv, work)
 
@@ -157,6 +203,7 @@ def arithmetic(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser.add_argument("--n", type=cli.positive_int, default=8, help="examples")
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        _require_encoder(model)
         if tuple(model.encoder.input_shape[1:]) == data.MNIST_SHAPE:
             images, labels = _examples(model, None)
             positive, negative = args.to_digit, args.from_digit

@@ -1,11 +1,12 @@
 """``vaegan-tf train``: train any preset with ``model.fit`` and write a run directory.
 
-MNIST-shaped presets (28×28×1) read MNIST from the local sources and validate on the 10k test
-digits; the face presets read a folder of images, a TFDS data dir with ``celeb_a``, or
-``lfw-mini``.
+The preset's ``dataset`` field picks the data: ``mnist`` presets read MNIST from the local
+sources and validate on the 10k test digits; ``faces`` presets read a folder of images, a TFDS
+data dir with ``celeb_a``, or ``lfw-mini``.
 
 Examples:
     vaegan-tf train --preset mnist --epochs 10 --sample-every 1 --out runs/mnist
+    vaegan-tf train --preset wgan-gp-mnist --epochs 10 --out runs/wgan-gp
     vaegan-tf train --preset faces --data ~/data/img_align_celeba --center-crop 160
     vaegan-tf train --preset mnist --config my_settings.yaml --set adam_beta_1=0.5
     vaegan-tf train --resume runs/mnist
@@ -25,11 +26,25 @@ import tensorflow as tf
 
 from vaegan_tf import cli, data
 from vaegan_tf.callbacks import MnistQuality
-from vaegan_tf.presets import PRESETS, VAEGANPreset
+from vaegan_tf.presets import PRESETS, PresetBase
 
 
-def is_mnist(preset: VAEGANPreset) -> bool:
-    return tuple(preset.image_shape) == data.MNIST_SHAPE
+def is_mnist(preset: PresetBase) -> bool:
+    """Whether the preset trains on MNIST (its ``dataset`` field)."""
+    return preset.dataset == "mnist"
+
+
+def step_batch_size(preset: PresetBase) -> int:
+    """Images per train step: GANs take ``discriminator_steps`` batches per step."""
+    return preset.batch_size * getattr(preset, "discriminator_steps", 1)
+
+
+def default_best_by(preset: PresetBase, metrics_every: int) -> str | None:
+    """The VAE-GAN's validation encoder loss; for GANs (whose losses say little about the
+    samples) the MNIST-FID when it is measured, else no best checkpoint."""
+    if preset.family == "vaegan":
+        return "val_encoder_loss"
+    return "mnist_fid" if metrics_every else None
 
 
 def read_config(path: str) -> dict[str, Any]:
@@ -54,10 +69,13 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     parser = argparse.ArgumentParser(
         prog=prog, description=__doc__.splitlines()[0], formatter_class=cli.HelpFormatter)
     parser.add_argument("--preset", choices=list(presets), default=default_preset,
+                        metavar="PRESET",
                         help="mnist: the NTUT MNIST setup; mnist-plus: the same with Adam "
                         "beta_1 0.5 (better samples, README Scores); faces: the face1 setup "
                         "(hard labels, schedule 4); "
-                        "faces-soft-labels: face2 (soft and noisy D labels)")
+                        "faces-soft-labels: face2 (soft and noisy D labels); the GAN family: "
+                        "{dcgan,lsgan,wgan,wgan-gp}-{mnist,faces} and their conditional "
+                        "c-variants (cdcgan-mnist, ...). One of: " + ", ".join(presets))
     parser.add_argument(
         "--data", default=None,
         help="MNIST presets: a TFDS data dir to look in first (default: the local sources); "
@@ -139,6 +157,12 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error(f"--metrics-every must be >= 0, got {args.metrics_every}")
     if args.metrics_every and not mnist:
         parser.error("--metrics-every applies to MNIST presets; use scripts/evaluate.py for RGB")
+    if args.best_by is None:
+        args.best_by = default_best_by(args.preset, args.metrics_every)
+    if args.preset.dataset == "faces" and getattr(args.preset, "num_attributes", 0):
+        parser.error(f"{args.preset.name} is conditioned on face attributes, which vaegan-tf "
+                     "train cannot read yet; train it from Python with a dataset of (images, "
+                     "attribute vectors)")
     if not 0.0 < args.validation_fraction < 1.0:
         parser.error(f"--validation-fraction must be in (0, 1), got {args.validation_fraction}")
     if mnist and args.preset.schedule != 1 and args.no_validation:
@@ -155,17 +179,18 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
     """Training and validation datasets for the preset, and a description of the source."""
     preset = args.preset
     if is_mnist(preset):
-        train_data = data.mnist("train", batch_size=preset.batch_size, limit=args.limit,
+        labels = bool(getattr(preset, "num_classes", 0))
+        train_data = data.mnist("train", batch_size=step_batch_size(preset), limit=args.limit,
                                 seed=args.seed, value_range=preset.data_range,
-                                data_dir=args.data)
+                                with_labels=labels, data_dir=args.data)
         validation_data = None if args.no_validation else data.mnist(
             "test", batch_size=preset.batch_size, limit=args.limit,
-            value_range=preset.data_range, data_dir=args.data)
+            value_range=preset.data_range, with_labels=labels, data_dir=args.data)
         kind, path = data.locate_mnist(args.data)
         return train_data, validation_data, f"{kind}:{path}"
     source = args.data or data.LFW_MINI
     train_data, validation_data = data.load_faces(
-        source, image_size=preset.image_shape[0], batch_size=preset.batch_size,
+        source, image_size=preset.image_shape[0], batch_size=step_batch_size(preset),
         seed=args.seed, validation_fraction=args.validation_fraction,
         center_crop=args.center_crop, value_range=preset.data_range,
         split_file=Path(args.out) / "split.json",

@@ -70,6 +70,7 @@ def mnist_scores(
     value_range: tuple[float, float] = (-1.0, 1.0),
     reference_split: str = "test",
     seed: int = 0,
+    classes: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The MNIST metric suite for generated digits.
 
@@ -79,6 +80,8 @@ def mnist_scores(
         reference_split: The real digits FID/KID compare against (``"test"``: the 10k test
             digits; ``"train"`` for the floor computed against the test set).
         seed: Seed of KID's subset draws.
+        classes: The class each image was conditioned on (class-conditional models): adds
+            ``class_match`` and ``class_match_per_class`` (see ``class_match``).
 
     Returns:
         ``mode_coverage`` (classes with at least half their fair share), ``kl_to_uniform``
@@ -92,6 +95,7 @@ def mnist_scores(
     kid, kid_std = scores.kernel_inception_distance(
         features, reference["features"], KID_SUBSETS, KID_SUBSET_SIZE, seed)
     return {
+        **({} if classes is None else class_match(probabilities, classes)),
         "mode_coverage": scores.mode_coverage(counts, FAIR_SHARE_FRACTION),
         "kl_to_uniform": scores.kl_to_uniform(counts),
         "inception_score": inception,
@@ -105,20 +109,43 @@ def mnist_scores(
     }
 
 
+def sample_classes(model: Any, samples: int) -> np.ndarray | None:
+    """The classes a class-conditional model's ``samples`` are conditioned on (0, 1, ..., 9,
+    0, 1, ...: equal shares), or None for other models."""
+    classes = getattr(model, "num_classes", 0)
+    return np.arange(samples) % classes if classes else None
+
+
 def generate(model: Any, samples: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
-    """``samples`` prior samples from a VAE-GAN as a NumPy array in its data range.
+    """``samples`` prior samples from a model as a NumPy array in its data range; a
+    class-conditional model's sample ``i`` is of class ``sample_classes(model, samples)[i]``.
 
     Batch ``i`` uses seed ``seed + i``, so the same model, count and seed give the same images.
     """
+    classes = sample_classes(model, samples)
     batches = []
     for index, start in enumerate(range(0, samples, batch_size)):
-        batches.append(np.asarray(model.sample(min(batch_size, samples - start),
-                                               seed=seed + index)))
+        stop = min(start + batch_size, samples)
+        batches.append(np.asarray(model.sample(
+            stop - start, seed=seed + index,
+            conditions=None if classes is None else classes[start:stop])))
     return np.concatenate(batches)
 
 
+def class_match(probabilities: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
+    """The share of samples the classifier assigns to the class they were conditioned on,
+    overall and per class."""
+    predicted = np.argmax(probabilities, axis=-1)
+    per_class = [float(np.mean(predicted[classes == label] == label))
+                 for label in range(int(classes.max()) + 1)]
+    return {"class_match": float(np.mean(predicted == classes)),
+            "class_match_per_class": per_class}
+
+
 def score_mnist_model(model: Any, samples: int = 10000, seed: int = 0) -> dict[str, Any]:
-    """``mnist_scores`` of ``samples`` prior samples of a VAE-GAN trained on MNIST."""
-    result = mnist_scores(generate(model, samples, seed), model.data_range, seed=seed)
+    """``mnist_scores`` of ``samples`` prior samples of a model trained on MNIST; for a
+    class-conditional model also ``class_match``."""
+    result = mnist_scores(generate(model, samples, seed), model.data_range, seed=seed,
+                          classes=sample_classes(model, samples))
     result["protocol"]["sample_seed"] = seed
     return result

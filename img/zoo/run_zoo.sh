@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The GAN family's committed results: each model 10 epochs on the full MNIST training set
+# (sample grid, scores on 10 000 samples against the 10k test digits every epoch), one at a
+# time; each run's grids, GIF, history, metrics, config and timing are copied to
+# img/zoo/PRESET/. A model already there is skipped; an interrupted run continues (the same
+# command on the same run directory resumes it). Usage: img/zoo/run_zoo.sh [PRESET ...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+presets=("$@")
+[ ${#presets[@]} -gt 0 ] || presets=(dcgan-mnist lsgan-mnist wgan-mnist wgan-gp-mnist cdcgan-mnist)
+for preset in "${presets[@]}"; do
+  target=img/zoo/$preset
+  [ -f "$target/metrics.json" ] && { echo "skip $preset"; continue; }
+  run=runs/zoo/$preset
+  .venv/bin/python -m vaegan_tf train --preset "$preset" --epochs 10 --seed 0 --quiet --out "$run"
+  mkdir -p "$target"
+  cp "$run"/{image_at_epoch_*.png,samples.gif,history.csv,history.json} "$target/"
+  cp "$run"/{config.json,losses.png} "$target/"
+  # Wall time of the whole run (training, validation, scoring, checkpoints), from the backup.
+  .venv/bin/python -c "import json, sys; state = json.load(open(sys.argv[1]))
+print(json.dumps({'epochs': state['epoch'],
+                  'seconds': state['callbacks']['EpochSummary']['elapsed']}))" \
+    "$run/backup/state.json" > "$target/timing.json"
+  cp "$run/metrics.json" "$target/"  # last: its presence marks the model as done
+done

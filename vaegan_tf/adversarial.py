@@ -1,0 +1,239 @@
+"""The base of every vaegan_tf model: named networks, one optimizer per network.
+
+``AdversarialModel`` owns what every model of the family shares; a subclass says which networks
+it has (``network_names``), builds them, and writes ``compute_losses`` and ``train_step``.
+
+The protocol that callbacks and commands rely on (and nothing more):
+
+- ``network_names``: the networks, each trained by its own optimizer with its own loss;
+- ``loss_names``: ``{name}_loss`` for each network (epoch logs, schedules, the NaN guard);
+- ``optimizer_of(name)``: that network's optimizer;
+- ``latent_dim``, ``data_range``: the prior's size and the pixel range of data and samples;
+- ``condition_dim`` (0: unconditional) and ``num_classes`` (> 0: the condition is a one-hot
+  class label; 0 with ``condition_dim > 0``: an attribute vector);
+- ``generate(latents, conditions=None)`` and ``sample(n, seed=None, conditions=None)``;
+- ``can_encode``: whether ``encode(images)`` exists (the VAE-GAN's encoder).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from vaegan_tf.losses import Tensor
+
+
+class AdversarialModel(keras.Model):
+    """A Keras model made of named networks, each with its own optimizer and loss tracker.
+
+    Subclasses set ``network_names`` and pass the networks by those names; they implement
+    ``compute_losses(images, conditions, training)`` (every network's loss, by metric name) and
+    ``train_step``. The base provides ``compile`` with one optimizer per network (built
+    in ``compile``, so ``fit`` can trace the step), their serialisation, the loss trackers, a
+    ``test_step`` that updates nothing, label handling for conditional models, and sampling.
+
+    Args:
+        networks: Name → network, one per ``network_names``.
+        latent_dim: Size of the prior N(0, I) the generator decodes.
+        data_range: (low, high) pixel range of the data and of generated images.
+        condition_dim: Width of the conditioning vector (0: unconditional).
+        num_classes: With ``condition_dim``: the labels are class indices one-hot encoded to
+            ``num_classes`` (= ``condition_dim``) values; 0: they are attribute vectors.
+        extra_metric_names: More per-step values to track besides the losses.
+        seed: Seed of the model's noise draws during training.
+    """
+
+    network_names: ClassVar[tuple[str, ...]] = ()
+    can_encode: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        networks: dict[str, keras.Model],
+        latent_dim: int,
+        data_range: tuple[float, float] = (-1.0, 1.0),
+        condition_dim: int = 0,
+        num_classes: int = 0,
+        extra_metric_names: tuple[str, ...] = (),
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if set(networks) != set(self.network_names):
+            raise ValueError(
+                f"{type(self).__name__} needs the networks {self.network_names}, "
+                f"got {sorted(networks)}")
+        if num_classes and num_classes != condition_dim:
+            raise ValueError(f"num_classes ({num_classes}) must equal condition_dim "
+                             f"({condition_dim}) for one-hot class conditioning")
+        for name in self.network_names:
+            setattr(self, name, networks[name])
+            setattr(self, f"{name}_optimizer", None)
+        self.latent_dim = int(latent_dim)
+        self.data_range = (float(data_range[0]), float(data_range[1]))
+        self.condition_dim = int(condition_dim)
+        self.num_classes = int(num_classes)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.loss_trackers = {name: keras.metrics.Mean(name=name)
+                              for name in (*self.loss_names, *extra_metric_names)}
+        self._compile_kwargs: dict[str, Any] = {}
+        self.built = True
+
+    # ----------------------------------------------------------------------------- protocol
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        """``{name}_loss`` for every network, in ``network_names`` order."""
+        return tuple(f"{name}_loss" for name in self.network_names)
+
+    @property
+    def networks(self) -> dict[str, keras.Model]:
+        """Name → network."""
+        return {name: getattr(self, name) for name in self.network_names}
+
+    def optimizer_of(self, name: str) -> keras.optimizers.Optimizer:
+        """The optimizer that trains network ``name`` (after ``compile``)."""
+        if name not in self.network_names:
+            raise KeyError(f"{type(self).__name__} has no network {name!r}; it has "
+                           f"{self.network_names}")
+        return getattr(self, f"{name}_optimizer")
+
+    @property
+    def conditional(self) -> bool:
+        return self.condition_dim > 0
+
+    def generate(self, latents: Tensor, conditions: Tensor | None = None,
+                 training: bool = False) -> tf.Tensor:
+        """Images in ``data_range`` from latent codes (and conditions, for conditional models).
+        """
+        raise NotImplementedError
+
+    def sample(self, n: int, seed: int | None = None,
+               conditions: Tensor | None = None) -> tf.Tensor:
+        """Generates ``n`` images from prior draws N(0, I).
+
+        With an integer ``seed`` the draws are reproducible; without one they come from the
+        model's own generator. A conditional model needs ``conditions`` (labels or attribute
+        vectors, ``n`` of them); without, class models cycle through the classes.
+        """
+        codes = keras.random.normal(
+            (n, self.latent_dim), seed=self.seed_generator if seed is None else seed)
+        if self.conditional and conditions is None:
+            if not self.num_classes:
+                raise ValueError(f"{type(self).__name__} is conditioned on attribute vectors: "
+                                 "pass conditions (n vectors of "
+                                 f"{self.condition_dim} values)")
+            conditions = ops.arange(n) % self.num_classes
+        return self.generate(codes, self.condition_vectors(conditions))
+
+    def condition_vectors(self, conditions: Tensor | None) -> tf.Tensor | None:
+        """Labels as the networks' float condition vectors: class indices one-hot encoded,
+        attribute vectors cast to float32; None for an unconditional model."""
+        if not self.conditional:
+            return None
+        if conditions is None:
+            raise ValueError(f"{type(self).__name__} is conditional: the data must yield "
+                             "(images, labels)")
+        if self.num_classes and len(ops.shape(conditions)) == 1:
+            return ops.one_hot(ops.cast(conditions, "int32"), self.num_classes)
+        return ops.cast(conditions, "float32")
+
+    def unpack(self, data: Tensor | tuple) -> tuple[Tensor, tf.Tensor | None]:
+        """``fit`` passes ``x``, ``(x, y)`` or ``(x, y, sample_weight)``: the images and, for
+        conditional models, the condition vectors (labels are ignored otherwise)."""
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        labels = data[1] if isinstance(data, (tuple, list)) and len(data) > 1 else None
+        return images, self.condition_vectors(labels)
+
+    # ----------------------------------------------------------------------------- compile
+
+    def compile(self, **kwargs: Any) -> None:
+        """Configures one optimizer per network: ``{name}_optimizer=`` for every name in
+        ``network_names``; each updates only that network and is built here.
+
+        Other keyword arguments go to ``keras.Model.compile`` (``jit_compile``,
+        ``run_eagerly``, ``steps_per_execution``); ``optimizer``, ``loss`` and ``metrics`` are
+        not accepted: the losses are the model's own.
+        """
+        not_allowed = sorted({"optimizer", "loss", "metrics"} & set(kwargs))
+        expected = [f"{name}_optimizer" for name in self.network_names]
+        missing = [key for key in expected if kwargs.get(key) is None]
+        if not_allowed:
+            raise TypeError(f"{type(self).__name__}.compile does not take {not_allowed}: pass "
+                            f"{', '.join(expected)}")
+        if missing:
+            raise TypeError(f"{type(self).__name__}.compile needs {', '.join(expected)}; "
+                            f"missing {missing}")
+        optimizers = [kwargs.pop(key) for key in expected]
+        if len({id(optimizer) for optimizer in optimizers}) != len(optimizers):
+            raise ValueError("Each network needs its own optimizer instance")
+        super().compile(optimizer=None, **kwargs)
+        self._compile_kwargs = dict(kwargs)
+        for name, optimizer in zip(self.network_names, optimizers, strict=True):
+            optimizer.build(self.optimizer_trained_variables(name))
+            setattr(self, f"{name}_optimizer", optimizer)
+
+    def optimizer_trained_variables(self, name: str) -> list[keras.Variable]:
+        """The variables optimizer ``name`` updates: its network's trainable variables (a
+        subclass may add an auxiliary head trained by that optimizer)."""
+        return getattr(self, name).trainable_variables
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        if not self.compiled:
+            return None
+        config = {f"{name}_optimizer": keras.saving.serialize_keras_object(
+            self.optimizer_of(name)) for name in self.network_names}
+        config.update(self._compile_kwargs)
+        return config
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        config = dict(config)
+        for name in self.network_names:
+            key = f"{name}_optimizer"
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    # ----------------------------------------------------------------------------- training
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.loss_trackers.values())
+
+    def compute_losses(self, images: Tensor, conditions: Tensor | None = None,
+                       training: bool = False) -> dict[str, tf.Tensor]:
+        """Every network's loss on one batch, by metric name (no update)."""
+        raise NotImplementedError
+
+    def test_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
+        images, conditions = self.unpack(data)
+        return self._track(self.compute_losses(images, conditions, training=False))
+
+    def apply_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape) -> None:
+        """One optimizer step of network ``name`` on ``loss``, taken from ``tape``."""
+        variables = self.optimizer_trained_variables(name)
+        gradients = tape.gradient(loss, variables)
+        self.optimizer_of(name).apply_gradients(zip(gradients, variables, strict=True))
+
+    def _track(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        for name, value in values.items():
+            self.loss_trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+
+    # ----------------------------------------------------------------------------- config
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({name: keras.saving.serialize_keras_object(network)
+                       for name, network in self.networks.items()})
+        config.update(data_range=list(self.data_range), seed=self.seed)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> AdversarialModel:
+        config = dict(config)
+        for name in cls.network_names:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)

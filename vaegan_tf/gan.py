@@ -1,0 +1,217 @@
+"""The GAN family on the adversarial base: DCGAN, LSGAN, WGAN, WGAN-GP and their conditional
+variants are one ``GAN`` class with different objectives (``GANObjective``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from vaegan_tf.adversarial import AdversarialModel
+from vaegan_tf.losses import Tensor, gan_losses, wasserstein
+from vaegan_tf.networks import build_gan_discriminator, build_generator
+from vaegan_tf.presets import GANObjective, GANPreset, get_preset
+
+
+@keras.saving.register_keras_serializable(package="vaegan_tf")
+class GAN(AdversarialModel):
+    """A generator and a discriminator (critic), each with its own optimizer.
+
+    One ``train_step`` reads ``objective.discriminator_steps`` batches at once (the batch it
+    receives is split into that many equal parts) and takes one discriminator step on each,
+    each against fresh fakes; then ``objective.generator_steps`` generator steps, each with
+    fresh noise. So WGAN's 5 critic steps see 5 different real batches, as in the papers'
+    algorithm, and one epoch still passes over every image once. Each step takes its own
+    forward pass after the previous step's update (the usual alternating GAN training). After
+    each critic step the critic's weights are clipped to ±``clip_value`` (WGAN); with
+    ``gradient_penalty_weight`` the critic's loss adds the WGAN-GP penalty, taken with a nested
+    tape at per-sample interpolates of real and fake images.
+
+    Conditional models take ``(images, labels)`` from the data; labels are class indices
+    (one-hot encoded, ``num_classes``) or attribute vectors. The generator gets the condition
+    concatenated to z, the discriminator as constant input channels; fakes in the
+    discriminator and generator steps carry the real batch's labels.
+
+    The tracked losses are the means over all steps of each network in the epoch.
+
+    Args:
+        generator: z (or [z, condition]) → image in ``data_range``.
+        discriminator: image (or [image, condition]) → one score per image (a logit).
+        objective: A ``GANObjective`` (or its dict): loss, update ratio, clipping, penalty.
+        num_classes: Class-conditional: the labels are class indices of this many classes.
+            0 with a conditional generator: attribute vectors.
+        data_range: (low, high) pixel range of the data and of generated images.
+        seed: Seed of the model's noise draws.
+
+    Example:
+        >>> model = build_gan("wgan-gp-mnist", seed=0)
+        >>> model.compile(**optimizers_for(model, get_preset("wgan-gp-mnist")))
+        >>> model.fit(vaegan_tf.data.mnist("train", batch_size=64 * 5), epochs=1)  # doctest: +SKIP
+        >>> model.sample(16, seed=0).shape
+        TensorShape([16, 28, 28, 1])
+    """
+
+    network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        objective: GANObjective | dict[str, Any] | None = None,
+        num_classes: int = 0,
+        data_range: tuple[float, float] = (-1.0, 1.0),
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(objective, dict):
+            objective = GANObjective(**{key: tuple(value) if isinstance(value, list) else value
+                                        for key, value in objective.items()})
+        self.objective = objective or GANObjective()
+        generator_inputs = generator.inputs
+        condition_dim = int(generator_inputs[1].shape[-1]) if len(generator_inputs) > 1 else 0
+        if len(discriminator.inputs) != len(generator_inputs):
+            raise ValueError("The generator and the discriminator must both be conditional "
+                             "or both unconditional")
+        super().__init__(
+            {"generator": generator, "discriminator": discriminator},
+            latent_dim=int(generator_inputs[0].shape[-1]), data_range=data_range,
+            condition_dim=condition_dim, num_classes=num_classes, seed=seed, **kwargs)
+        self.adversarial_losses = gan_losses(self.objective.loss,
+                                             self.objective.least_squares_targets)
+        # The critic's weights live in [-c, c] from the start (its batch-norm scales of 1
+        # included, as in the WGAN code), so a critic step at learning rate 0 changes nothing.
+        self.clip_critic()
+
+    def clip_critic(self) -> None:
+        """Clips every critic weight to ±``clip_value`` (WGAN; nothing if it is 0)."""
+        clip = self.objective.clip_value
+        if clip:
+            for variable in self.discriminator.trainable_variables:
+                variable.assign(ops.clip(variable, -clip, clip))
+
+    # ----------------------------------------------------------------------------- inference
+
+    def generate(self, latents: Tensor, conditions: Tensor | None = None,
+                 training: bool = False) -> tf.Tensor:
+        # Keras refuses a list that mixes NumPy arrays and tensors.
+        inputs = latents if conditions is None else [ops.convert_to_tensor(latents),
+                                                     ops.convert_to_tensor(conditions)]
+        return self.generator(inputs, training=training)
+
+    def score(self, images: Tensor, conditions: Tensor | None = None,
+              training: bool = False) -> tf.Tensor:
+        """The discriminator's score (logit) of each image."""
+        inputs = images if conditions is None else [ops.convert_to_tensor(images),
+                                                    ops.convert_to_tensor(conditions)]
+        return self.discriminator(inputs, training=training)
+
+    def call(self, latents: Tensor, training: bool = False) -> tf.Tensor:
+        """Generates images from latent codes (unconditional models)."""
+        return self.generate(latents, training=training)
+
+    # ----------------------------------------------------------------------------- training
+
+    def _noise(self, like: Tensor) -> tf.Tensor:
+        return keras.random.normal((ops.shape(like)[0], self.latent_dim),
+                                   seed=self.seed_generator)
+
+    def _gradient_penalty(self, real: Tensor, fake: Tensor, conditions: Tensor | None,
+                          training: bool) -> tf.Tensor:
+        alpha = keras.random.uniform((ops.shape(real)[0],), seed=self.seed_generator)
+        mixed = wasserstein.interpolate(real, fake, alpha)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            scores = self.score(mixed, conditions, training=training)
+        return wasserstein.gradient_penalty(tape.gradient(scores, mixed),
+                                            self.objective.gradient_penalty_weight)
+
+    def discriminator_loss(self, real: Tensor, fake: Tensor, conditions: Tensor | None,
+                           training: bool) -> tf.Tensor:
+        """The critic's loss on a real and a fake batch, with the penalty if any."""
+        loss = self.adversarial_losses.discriminator(
+            self.score(real, conditions, training), self.score(fake, conditions, training))
+        if self.objective.gradient_penalty_weight:
+            loss = loss + self._gradient_penalty(real, fake, conditions, training)
+        return loss
+
+    def compute_losses(self, images: Tensor, conditions: Tensor | None = None,
+                       training: bool = False) -> dict[str, tf.Tensor]:
+        fake = self.generate(self._noise(images), conditions, training=training)
+        return {
+            "generator_loss": self.adversarial_losses.generator(
+                self.score(fake, conditions, training)),
+            "discriminator_loss": self.discriminator_loss(images, fake, conditions, training),
+        }
+
+    def _split(self, tensor: Tensor | None) -> list[Any]:
+        """The train step's batch as ``discriminator_steps`` equal batches."""
+        steps = self.objective.discriminator_steps
+        if tensor is None:
+            return [None] * steps
+        size = tensor.shape[0]
+        if size is not None and size % steps:
+            raise ValueError(
+                f"A train step takes discriminator_steps={steps} batches at once: the batch "
+                f"size ({size}) must be a multiple of {steps} (e.g. batch your data by "
+                f"{steps} × the per-step batch size)")
+        return ops.split(tensor, steps, axis=0) if steps > 1 else [tensor]
+
+    def discriminator_step(self, real: Tensor, conditions: Tensor | None) -> tf.Tensor:
+        """One critic update on ``real`` against fresh fakes; clips the weights if set."""
+        fake = self.generate(self._noise(real), conditions, training=True)
+        with tf.GradientTape() as tape:
+            loss = self.discriminator_loss(real, fake, conditions, training=True)
+        self.apply_gradients("discriminator", loss, tape)
+        self.clip_critic()
+        return loss
+
+    def generator_step(self, like: Tensor, conditions: Tensor | None) -> tf.Tensor:
+        """One generator update on a batch of fresh noise (as many as ``like`` holds)."""
+        latents = self._noise(like)
+        with tf.GradientTape() as tape:
+            fake = self.generate(latents, conditions, training=True)
+            loss = self.adversarial_losses.generator(self.score(fake, conditions, True))
+        self.apply_gradients("generator", loss, tape)
+        return loss
+
+    def train_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
+        images, conditions = self.unpack(data)
+        real_batches, condition_batches = self._split(images), self._split(conditions)
+        for real, batch_conditions in zip(real_batches, condition_batches, strict=True):
+            self._track({"discriminator_loss": self.discriminator_step(real, batch_conditions)})
+        for _ in range(self.objective.generator_steps):
+            self._track({"generator_loss": self.generator_step(real_batches[-1],
+                                                               condition_batches[-1])})
+        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+
+    # ----------------------------------------------------------------------------- config
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(objective=self.objective.to_dict(), num_classes=self.num_classes)
+        return config
+
+
+def build_gan(preset: str | GANPreset = "dcgan-mnist", seed: int | None = None,
+              **overrides: Any) -> GAN:
+    """Builds an uncompiled GAN from a preset.
+
+    Args:
+        preset: A GAN preset name (``dcgan-mnist``, ``wgan-gp-faces``, ``cdcgan-mnist``, ...)
+            or a ``GANPreset``.
+        seed: Seed of the model's noise draws.
+        **overrides: Preset fields to change, e.g. ``clip_value=0.02``.
+
+    Example:
+        >>> build_gan("cdcgan-mnist").num_classes
+        10
+    """
+    config = preset.replace(**overrides) if isinstance(preset, GANPreset) else get_preset(
+        preset, **overrides)
+    if not isinstance(config, GANPreset):
+        raise ValueError(f"{config.name!r} is not a GAN preset")
+    return GAN(build_generator(config), build_gan_discriminator(config),
+               objective=GANObjective.of(config), num_classes=config.num_classes,
+               data_range=config.data_range, seed=seed, name=f"gan_{config.name}")

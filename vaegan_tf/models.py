@@ -1,0 +1,46 @@
+"""The model registry: every preset family's builder, and optimizers from a preset.
+
+Example:
+    >>> model = build_model("wgan-gp-mnist", seed=0)
+    >>> model.compile(**optimizers_for(model, get_preset("wgan-gp-mnist")))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from vaegan_tf.adversarial import AdversarialModel
+from vaegan_tf.gan import GAN, build_gan
+from vaegan_tf.presets import PresetBase, get_preset
+from vaegan_tf.vaegan import VAEGAN, build_vaegan
+
+MODELS: dict[str, tuple[type[AdversarialModel], Callable[..., AdversarialModel]]] = {
+    "vaegan": (VAEGAN, build_vaegan),
+    "gan": (GAN, build_gan),
+}
+"""Preset family → (model class, builder taking a preset and a seed)."""
+
+
+def build_model(preset: str | PresetBase, seed: int | None = None,
+                **overrides: Any) -> AdversarialModel:
+    """Builds the uncompiled model of any registered preset (a name or a preset)."""
+    config = get_preset(preset, **overrides) if isinstance(preset, str) else preset.replace(
+        **overrides)
+    _, builder = MODELS[config.family]
+    return builder(config, seed=seed)
+
+
+def make_optimizer(preset: PresetBase, name: str) -> keras.optimizers.Optimizer:
+    """A fresh optimizer as the preset says (kind, learning rate, betas), named ``name``."""
+    if preset.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(preset.learning_rate, name=name)
+    return keras.optimizers.Adam(preset.learning_rate, beta_1=preset.adam_beta_1,
+                                 beta_2=preset.adam_beta_2, name=name)
+
+
+def optimizers_for(model: AdversarialModel, preset: PresetBase) -> dict[str, Any]:
+    """One optimizer per network of ``model``, as keyword arguments for its ``compile``."""
+    return {f"{name}_optimizer": make_optimizer(preset, name) for name in model.network_names}

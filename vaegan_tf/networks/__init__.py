@@ -1,0 +1,16 @@
+"""Network builders: Keras functional models built from a preset.
+
+- ``vaegan``: the NTUT VAE-GAN's encoder, decoder and discriminator (spec 2.1, 2.2);
+- ``gan``: the GAN family's DCGAN-style generator and discriminator (logits out).
+"""
+
+from vaegan_tf.networks.gan import build_gan_discriminator, build_generator
+from vaegan_tf.networks.vaegan import build_decoder, build_discriminator, build_encoder
+
+__all__ = [
+    "build_decoder",
+    "build_discriminator",
+    "build_encoder",
+    "build_gan_discriminator",
+    "build_generator",
+]

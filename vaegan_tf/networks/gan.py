@@ -1,0 +1,124 @@
+"""The GAN family's networks: a DCGAN-style generator and discriminator built from a
+``GANPreset``.
+
+Generator: z (‖ condition) → [Dense ``dense_units`` → BN → ReLU] → Dense → BN → ReLU → a
+``base × base`` feature map → stride-2 transposed convolutions (BN, ReLU), each doubling the
+size and halving the width → a last one to ``image_shape`` with the preset's output activation.
+Discriminator: image (‖ condition tiled as channels) → stride-2 convolutions, LeakyReLU, with
+the preset's normalization after all but the first → [Dense ``dense_units`` → norm → LeakyReLU]
+→ Dense 1: a logit (a raw score for the Wasserstein and least-squares losses).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from vaegan_tf.layers import ConditionChannels
+from vaegan_tf.presets import GANPreset
+
+SMALLEST_BASE = 4
+"""The generator's first feature map is the image size halved while even and above this."""
+
+
+def resolutions(image_size: int) -> list[int]:
+    """The feature-map sizes from the generator's first map up to the image: 28 → [7, 14, 28],
+    64 → [4, 8, 16, 32, 64]."""
+    sizes = [image_size]
+    while sizes[0] % 2 == 0 and sizes[0] > SMALLEST_BASE:
+        sizes.insert(0, sizes[0] // 2)
+    if len(sizes) < 2:
+        raise ValueError(f"Image size {image_size} cannot be reached by doubling; use a size "
+                         "divisible by 2, e.g. 28 or 64")
+    return sizes
+
+
+def _initializer(preset: GANPreset) -> str | keras.initializers.Initializer:
+    if not preset.weight_init_stddev:
+        return "glorot_uniform"
+    return keras.initializers.RandomNormal(stddev=preset.weight_init_stddev)
+
+
+def _widths(preset: GANPreset, filters: int, count: int) -> list[int]:
+    """``count`` widths from the lowest resolution up: doubling downwards from ``filters``."""
+    return [filters * 2 ** (count - 1 - index) for index in range(count)]
+
+
+def _conditioned_inputs(
+    preset: GANPreset, shape: tuple[int, ...], name: str
+) -> tuple[list[keras.KerasTensor], keras.KerasTensor | None]:
+    inputs = [keras.Input(shape, name=name)]
+    if preset.condition_dim:
+        inputs.append(keras.Input((preset.condition_dim,), name=f"{name}_condition"))
+    return inputs, inputs[1] if preset.condition_dim else None
+
+
+def build_generator(preset: GANPreset) -> keras.Model:
+    """z (and the condition) → an image in the preset's data range.
+
+    Example:
+        >>> build_generator(get_preset("dcgan-mnist")).output_shape
+        (None, 28, 28, 1)
+    """
+    height, width, channels = preset.image_shape
+    sizes = resolutions(height)
+    if resolutions(width) != [size * width // height for size in sizes]:
+        raise ValueError(f"Only square images are supported, got {preset.image_shape}")
+    init = _initializer(preset)
+    inputs, condition = _conditioned_inputs(preset, (preset.latent_dim,), "generator_inp")
+    x = inputs[0] if condition is None else layers.Concatenate()([inputs[0], condition])
+    widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
+    if preset.dense_units:
+        x = layers.Dense(preset.dense_units, kernel_initializer=init)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Reshape((sizes[0], sizes[0], widths[0]))(x)
+    for filters in widths[1:]:
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
+                                   kernel_initializer=init)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    outputs = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                     activation=preset.output_activation,
+                                     kernel_initializer=init)(x)
+    return keras.Model(inputs if condition is not None else inputs[0], outputs,
+                       name="generator")
+
+
+def _normalization(preset: GANPreset) -> keras.layers.Layer | None:
+    kind = preset.discriminator_normalization
+    if kind == "batch_norm":
+        return layers.BatchNormalization()
+    if kind == "layer_norm":
+        return layers.LayerNormalization()
+    return None
+
+
+def _normalized(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
+    normalization = _normalization(preset)
+    x = x if normalization is None else normalization(x)
+    return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
+
+
+def build_gan_discriminator(preset: GANPreset) -> keras.Model:
+    """An image (and the condition) → one score per image, a logit (no sigmoid).
+
+    Example:
+        >>> build_gan_discriminator(get_preset("dcgan-mnist")).output_shape
+        (None, 1)
+    """
+    sizes = resolutions(preset.image_shape[0])
+    init = _initializer(preset)
+    inputs, condition = _conditioned_inputs(preset, preset.image_shape, "discriminator_inp")
+    x = inputs[0] if condition is None else ConditionChannels()([inputs[0], condition])
+    widths = _widths(preset, preset.discriminator_filters, len(sizes) - 1)[::-1]
+    for index, filters in enumerate(widths):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
+        x = (layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
+             else _normalized(x, preset))
+    x = layers.Flatten()(x)
+    if preset.dense_units:
+        x = _normalized(layers.Dense(preset.dense_units, kernel_initializer=init)(x), preset)
+    outputs = layers.Dense(1, kernel_initializer=init, name="score")(x)
+    return keras.Model(inputs if condition is not None else inputs[0], outputs,
+                       name="discriminator")
