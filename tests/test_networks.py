@@ -187,3 +187,23 @@ def test_face_networks_match_spec_2_2_and_its_parameter_counts(builder, expected
 def test_mnist_discriminator_has_no_minibatch_layer_or_dropout():
     names = {type(layer).__name__ for layer in build_discriminator(get_preset("mnist")).layers}
     assert not names & {"MinibatchDiscrimination", "Dropout"}
+
+
+def test_defaults_are_tf_2_2s_adam_initialisers_and_batch_norm():
+    """Issue 11, hypothesis 7: what TF 2.2's tf.keras used is what these networks get (Adam
+    ε 1e-7, β 0.9/0.999; Glorot-uniform kernels, zero biases; batch norm momentum 0.99, ε 1e-3),
+    so that reading of the original needs no run."""
+    import keras
+
+    from vaegan_tf import adam_optimizers, build_vaegan
+
+    optimizer = adam_optimizers()["encoder_optimizer"]
+    assert (optimizer.epsilon, optimizer.beta_1, optimizer.beta_2) == (1e-7, 0.9, 0.999)
+    model = build_vaegan("mnist")
+    layers = [layer for network in model.networks.values() for layer in network.layers]
+    norms = [layer for layer in layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and all((n.momentum, n.epsilon) == (0.99, 1e-3) for n in norms)
+    weighted = [layer for layer in layers if hasattr(layer, "kernel_initializer")]
+    assert weighted and all(
+        type(layer.kernel_initializer).__name__ == "GlorotUniform"
+        and type(layer.bias_initializer).__name__ == "Zeros" for layer in weighted)

@@ -148,7 +148,7 @@ def test_save_and_load_round_trip(tmp_path, mnist_like_batch):
     assert isinstance(loaded, VAEGAN)
     np.testing.assert_array_equal(np.asarray(loaded.sample(16, seed=0)),
                                   np.asarray(model.sample(16, seed=0)))
-    assert loaded.decoder_loss_variant == "real"
+    assert loaded.objective.decoder_loss_variant == "real"
     assert loaded.data_range == model.data_range
     for name in NETWORKS:
         original = getattr(model, f"{name}_optimizer")
@@ -166,7 +166,7 @@ def test_get_config_is_json_and_rebuilds_an_equal_model():
     config = model.get_config()
     json.dumps(keras.saving.serialize_keras_object(model))
     clone = VAEGAN.from_config(config)
-    assert clone.share_prior_noise and clone.seed == 5
+    assert clone.objective.share_prior_noise and clone.seed == 5
     assert clone.count_params() == model.count_params()
 
 
@@ -227,8 +227,8 @@ def test_soft_labels_train_the_discriminator_but_validation_keeps_hard_labels(mn
     logs = model.train_step(mnist_like_batch)
     assert all(np.isfinite(float(value)) for value in logs.values())
     rebuilt = VAEGAN.from_config(json.loads(json.dumps(model.get_config())))
-    assert rebuilt.real_label_range == (0.7, 1.2)
-    assert rebuilt.label_flip_probability == 0.5
+    assert rebuilt.objective.real_label_range == (0.7, 1.2)
+    assert rebuilt.objective.label_flip_probability == 0.5
 
 
 def test_hard_labels_draw_no_extra_random_numbers(mnist_like_batch):
@@ -279,3 +279,79 @@ def test_mnist_plus_is_the_faithful_preset_with_adam_beta_1_half():
     model = compiled_model(vaegan_tf.PRESETS["mnist-plus"], seed=0)
     assert {float(getattr(model, f"{name}_optimizer").beta_1)
             for name in ("encoder", "decoder", "discriminator")} == {0.5}
+
+
+# Issue 11's readings of the original (VAEGANObjective fields): each does what it says.
+
+def batch_norm_means(network):
+    return [variable.numpy().copy() for variable in network.variables
+            if variable.path.endswith("moving_mean")]
+
+
+def test_batch_norm_inference_freezes_only_the_named_networks_statistics(mnist_like_batch):
+    model = compiled(batch_norm_inference="discriminator")
+    before = {name: batch_norm_means(getattr(model, name)) for name in NETWORKS}
+    model.train_step(mnist_like_batch)
+    for name in NETWORKS:
+        unchanged = all(np.array_equal(a, b) for a, b in
+                        zip(before[name], batch_norm_means(getattr(model, name)), strict=True))
+        assert unchanged == (name == "discriminator"), name
+    with pytest.raises(ValueError, match="unknown networks"):
+        vaegan_tf.get_preset("mnist", batch_norm_inference="critic")
+
+
+def test_joint_discriminator_batch_shares_batch_statistics_only_in_training(mnist_like_batch):
+    separate, joint = compiled(), compiled(discriminator_joint_batch=True)
+    joint.set_weights(separate.get_weights())
+    for model in (separate, joint):
+        model.seed_generator.state.assign(np.array([7, 0], "uint32"))
+    # Inference-mode batch norm is per sample: one call or three give the same losses.
+    inference = [{k: float(v) for k, v in model.compute_losses(mnist_like_batch).items()}
+                 for model in (separate, joint)]
+    assert inference[0] == pytest.approx(inference[1], rel=1e-5)
+    for model in (separate, joint):
+        model.seed_generator.state.assign(np.array([7, 0], "uint32"))
+    training = [float(model.compute_losses(mnist_like_batch, training=True)[
+        "discriminator_loss"]) for model in (separate, joint)]
+    assert training[0] != pytest.approx(training[1], rel=1e-3)
+
+
+def test_sequential_updates_take_three_forward_passes_and_move_every_network(
+        mnist_like_batch):
+    simultaneous, sequential = compiled(), compiled(update_order="sequential")
+    for model in (simultaneous, sequential):
+        before = {name: trainable_snapshot(getattr(model, name)) for name in NETWORKS}
+        start = int(model.seed_generator.state.numpy()[1])
+        logs = model.train_step(mnist_like_batch)
+        draws = int(model.seed_generator.state.numpy()[1]) - start
+        assert all(changed(before[name], getattr(model, name)) for name in NETWORKS)
+        assert all(int(getattr(model, f"{name}_optimizer").iterations) == 1
+                   for name in NETWORKS)
+        assert set(logs) == {f"{name}_loss" for name in NETWORKS}
+        # Two noise draws (reparameterisation, prior) per forward pass.
+        assert draws == (2 if model is simultaneous else 6)
+
+
+def test_logits_mistake_applies_a_second_sigmoid_in_the_named_loss():
+    p_real = np.array([[0.9], [0.6]], "float32")
+    p_fake = np.array([[0.1], [0.3]], "float32")
+
+    def np_log_sigmoid(x):
+        return -np.log1p(np.exp(-np.asarray(x, "float64")))
+
+    expected = (-np.mean(np_log_sigmoid(p_real)) - 2 * np.mean(np_log_sigmoid(-p_fake)))
+    value = vaegan_tf.losses.discriminator_loss(p_real, p_fake, p_fake, from_logits=True)
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+    # With σ applied twice, D's loss cannot fall below −ln σ(1) − 2 ln(1 − σ(0)) ≈ 1.70.
+    floor = float(vaegan_tf.losses.discriminator_loss(
+        np.ones((2, 1), "float32"), np.zeros((2, 1), "float32"),
+        np.zeros((2, 1), "float32"), from_logits=True))
+    assert floor == pytest.approx(-np_log_sigmoid(1.0) + 2 * np.log(2), rel=1e-5)
+
+
+def test_feature_log_likelihood_mean_is_the_sum_over_the_feature_count():
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(2, 4, 3200)).astype("float32")
+    summed = float(vaegan_tf.losses.feature_log_likelihood(real, fake))
+    averaged = float(vaegan_tf.losses.feature_log_likelihood(real, fake, "mean"))
+    assert averaged == pytest.approx(summed / 3200, rel=1e-5)

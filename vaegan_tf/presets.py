@@ -143,9 +143,118 @@ class PresetBase:
         return dataclasses.asdict(self)
 
 
+VAEGAN_NETWORKS = ("encoder", "decoder", "discriminator")
+UPDATE_ORDERS = ("simultaneous", "sequential")
+FEATURE_REDUCTIONS = ("sum", "mean")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VAEGANPreset(PresetBase):
-    """Architecture and losses of one VAE-GAN setup (plus ``PresetBase``'s fields).
+class VAEGANObjective:
+    """What the VAE-GAN's train step optimises and how (its ``VAEGAN(objective=...)``).
+
+    Args:
+        feature_loss_scale: Divisor of Loss_ll in the encoder loss (4·4·256 = 4096, kept from
+            upstream although it does not match this architecture; spec 7.5).
+        decoder_feature_weight: γ, the weight of Loss_ll in the decoder loss (1e-8).
+        decoder_loss_variant: ``"prior"``: −ln D(x̃) − ln D(x_p) (June-30 diagram, default);
+            ``"real"``: −ln D(x̃) − ln D(x) (May-24 diagram, spec 7.3).
+        share_prior_noise: Use the reparameterisation noise as the prior sample too ([U];
+            default two independent draws, as upstream).
+        real_label_range: (low, high) of the discriminator's training target for real images;
+            (1, 1) is the hard label. Soft labels (spec 3.5, [U] ranges): (0.7, 1.2), the
+            example of the trick list the original README links.
+        fake_label_range: The same for reconstructions and prior samples; (0, 0) hard, (0.0,
+            0.3) soft.
+        label_flip_probability: Chance that a discriminator target is drawn from the other
+            class's range ("noisy labels"; [U], 0.05 in the soft-label preset).
+        equilibrium: Target BCE of each discriminator term for the equilibrium gate (≈ ln 2).
+        equilibrium_margin: The original VAE/GAN code's gate (anchors §5): skip D's update
+            when it wins by more than the margin, the decoder's when D loses by more; 0 (the
+            NTUT model) turns it off. Larsen et al. used 0.35 on faces, 0.3 for MNIST.
+        batch_norm_inference: Comma-separated networks whose batch norm runs in inference
+            mode inside the training step (moving statistics, never updated), as TF 2.2 code
+            that called a model without ``training=True`` did; "" (default): none. Issue 11.
+        discriminator_joint_batch: Call D once on the concatenated real, reconstructed and
+            prior batches (shared batch-norm statistics) instead of three times.
+        feature_reduction: Loss_ll ``"sum"`` (default) or ``"mean"`` over D's features.
+        update_order: ``"simultaneous"``: every gradient from one forward pass (default);
+            ``"sequential"``: D, then the decoder, then the encoder, each after the previous
+            update with a fresh forward pass (many TF 2 tutorials).
+        logits_mistake: ``"decoder"`` or ``"discriminator"``: that loss applies a
+            from-logits BCE to D's probabilities (a mistake the original might have made);
+            "" (default): none.
+    """
+
+    feature_loss_scale: float = 4096.0
+    decoder_feature_weight: float = 1e-8
+    decoder_loss_variant: DecoderLossVariant = "prior"
+    share_prior_noise: bool = False
+    real_label_range: tuple[float, float] = (1.0, 1.0)
+    fake_label_range: tuple[float, float] = (0.0, 0.0)
+    label_flip_probability: float = 0.0
+    equilibrium: float = 0.68
+    equilibrium_margin: float = 0.0
+    batch_norm_inference: str = ""
+    discriminator_joint_batch: bool = False
+    feature_reduction: str = "sum"
+    update_order: str = "simultaneous"
+    logits_mistake: str = ""
+
+    def __post_init__(self) -> None:
+        if self.decoder_loss_variant not in DECODER_LOSS_VARIANTS:
+            raise ValueError(
+                f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
+                f"got {self.decoder_loss_variant!r}"
+            )
+        for field in ("real_label_range", "fake_label_range"):
+            low, high = getattr(self, field)
+            if low > high:
+                raise ValueError(f"{field} must be (low, high) with low <= high, got {(low, high)}")
+        if self.equilibrium_margin < 0.0:
+            raise ValueError(
+                f"equilibrium_margin must be >= 0, got {self.equilibrium_margin}"
+            )
+        if not 0.0 <= self.label_flip_probability <= 1.0:
+            raise ValueError(
+                f"label_flip_probability must be in [0, 1], got {self.label_flip_probability}"
+            )
+        unknown = sorted(set(self.inference_networks) - set(VAEGAN_NETWORKS))
+        if unknown:
+            raise ValueError(f"batch_norm_inference names unknown networks {unknown}; use "
+                             f"comma-separated names from {VAEGAN_NETWORKS}")
+        if self.feature_reduction not in FEATURE_REDUCTIONS:
+            raise ValueError(f"feature_reduction must be one of {FEATURE_REDUCTIONS}, got "
+                             f"{self.feature_reduction!r}")
+        if self.update_order not in UPDATE_ORDERS:
+            raise ValueError(f"update_order must be one of {UPDATE_ORDERS}, got "
+                             f"{self.update_order!r}")
+        if self.logits_mistake not in ("", "decoder", "discriminator"):
+            raise ValueError("logits_mistake must be '', 'decoder' or 'discriminator', got "
+                             f"{self.logits_mistake!r}")
+        if self.update_order == "sequential" and self.equilibrium_margin > 0.0:
+            raise ValueError("The equilibrium gate needs update_order='simultaneous'")
+
+    @property
+    def inference_networks(self) -> tuple[str, ...]:
+        """The networks named by ``batch_norm_inference``."""
+        return tuple(name.strip() for name in self.batch_norm_inference.split(",")
+                     if name.strip())
+
+    @classmethod
+    def of(cls, preset: VAEGANObjective) -> VAEGANObjective:
+        """The objective fields of ``preset`` (a ``VAEGANPreset``) as a ``VAEGANObjective``."""
+        return cls(**{field.name: getattr(preset, field.name)
+                      for field in dataclasses.fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name)
+                for field in dataclasses.fields(VAEGANObjective)}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VAEGANPreset(PresetBase, VAEGANObjective):
+    """One VAE-GAN setup: its networks, its objective (``VAEGANObjective``) and
+    ``PresetBase``'s fields.
 
     The encoder outputs ``2 * latent_dim`` values (mean, then log-variance).
 
@@ -169,24 +278,6 @@ class VAEGANPreset(PresetBase):
         feature_tap: Which tensor of the discriminator's conv block is the learned-similarity
             feature for Loss_ll ([U]): the flattened ``"activation"`` output (default),
             ``"batch_norm"`` output or raw ``"conv"`` output.
-        feature_loss_scale: Divisor of Loss_ll in the encoder loss (4·4·256 = 4096, kept from
-            upstream although it does not match this architecture; spec 7.5).
-        decoder_feature_weight: γ, the weight of Loss_ll in the decoder loss (1e-8).
-        decoder_loss_variant: ``"prior"``: −ln D(x̃) − ln D(x_p) (June-30 diagram, default);
-            ``"real"``: −ln D(x̃) − ln D(x) (May-24 diagram, spec 7.3).
-        share_prior_noise: Use the reparameterisation noise as the prior sample too ([U];
-            default two independent draws, as upstream).
-        real_label_range: (low, high) of the discriminator's training target for real images;
-            (1, 1) is the hard label. Soft labels (spec 3.5, [U] ranges): (0.7, 1.2), the
-            example of the trick list the original README links.
-        fake_label_range: The same for reconstructions and prior samples; (0, 0) hard, (0.0,
-            0.3) soft.
-        label_flip_probability: Chance that a discriminator target is drawn from the other
-            class's range ("noisy labels"; [U], 0.05 in the soft-label preset).
-        equilibrium: Target BCE of each discriminator term for the equilibrium gate (≈ ln 2).
-        equilibrium_margin: The original VAE/GAN code's gate (anchors §5): skip D's update
-            when it wins by more than the margin, the decoder's when D loses by more; 0 (the
-            NTUT model) turns it off. Larsen et al. used 0.35 on faces, 0.3 for MNIST.
     """
 
     conv_filters: tuple[int, int] = (64, 128)
@@ -200,47 +291,22 @@ class VAEGANPreset(PresetBase):
     decoder_filters: int = 64
     decoder_kernel_sizes: tuple[int, int] = (3, 4)
     feature_tap: FeatureTap = "activation"
-    feature_loss_scale: float = 4096.0
-    decoder_feature_weight: float = 1e-8
-    decoder_loss_variant: DecoderLossVariant = "prior"
-    share_prior_noise: bool = False
-    real_label_range: tuple[float, float] = (1.0, 1.0)
-    fake_label_range: tuple[float, float] = (0.0, 0.0)
-    label_flip_probability: float = 0.0
-    equilibrium: float = 0.68
-    equilibrium_margin: float = 0.0
 
     family: ClassVar[str] = "vaegan"
 
     def __post_init__(self) -> None:
-        super().__post_init__()
+        PresetBase.__post_init__(self)
+        VAEGANObjective.__post_init__(self)
         if self.feature_tap not in ("conv", "batch_norm", "activation"):
             raise ValueError(
                 "feature_tap must be 'conv', 'batch_norm' or 'activation', "
                 f"got {self.feature_tap!r}"
-            )
-        if self.decoder_loss_variant not in DECODER_LOSS_VARIANTS:
-            raise ValueError(
-                f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
-                f"got {self.decoder_loss_variant!r}"
             )
         for field in ("dense_units", "minibatch_kernel_dim"):
             if getattr(self, field) <= 0:
                 raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
         if self.minibatch_kernels < 0:
             raise ValueError(f"minibatch_kernels must be >= 0, got {self.minibatch_kernels}")
-        for field in ("real_label_range", "fake_label_range"):
-            low, high = getattr(self, field)
-            if low > high:
-                raise ValueError(f"{field} must be (low, high) with low <= high, got {(low, high)}")
-        if self.equilibrium_margin < 0.0:
-            raise ValueError(
-                f"equilibrium_margin must be >= 0, got {self.equilibrium_margin}"
-            )
-        if not 0.0 <= self.label_flip_probability <= 1.0:
-            raise ValueError(
-                f"label_flip_probability must be in [0, 1], got {self.label_flip_probability}"
-            )
         if not 0.0 <= self.discriminator_dropout < 1.0:
             raise ValueError(
                 f"discriminator_dropout must be in [0, 1), got {self.discriminator_dropout}"

@@ -13,7 +13,7 @@ from vaegan_tf import losses
 from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
-from vaegan_tf.presets import DECODER_LOSS_VARIANTS, VAEGANPreset, get_preset
+from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
 
 GATED_UPDATE_NAMES = ("decoder_updated", "discriminator_updated")
 
@@ -30,32 +30,24 @@ class VAEGAN(AdversarialModel):
       ``−ln D(x)`` instead of ``−ln D(x_p)``)
     - discriminator: ``−[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))]``
 
-    The discriminator is called separately on x, x̃ and x_p, so BatchNorm sees real and fake
-    images in separate batches. With soft or noisy labels (the face2 tricks, spec 3.5) the
-    discriminator's training targets are drawn per sample; the decoder keeps the hard flipped
-    label 1 and validation keeps hard labels, so validation losses stay comparable.
+    By default the discriminator is called separately on x, x̃ and x_p, so BatchNorm sees real
+    and fake images in separate batches. With soft or noisy labels (the face2 tricks, spec 3.5)
+    the discriminator's training targets are drawn per sample; the decoder keeps the hard
+    flipped label 1 and validation keeps hard labels, so validation losses stay comparable.
+    With the equilibrium gate (``equilibrium_margin`` > 0, the original VAE/GAN code's): per
+    batch, D is not updated when its real or fake cost is below ``equilibrium − margin``, the
+    decoder is not updated when one is above ``equilibrium + margin``, and both are updated
+    if both fire. Every setting is a field of ``objective`` (``VAEGANObjective``).
 
     Args:
         encoder: Model mapping images to ``2 * latent_dim`` values (mean ‖ log-variance).
         decoder: Model mapping a latent code to an image in ``data_range``.
         discriminator: Model mapping images to ``[P(real), features]``.
-        feature_loss_scale: Divisor of Loss_ll in the encoder loss.
-        decoder_feature_weight: γ, the weight of Loss_ll in the decoder loss.
-        decoder_loss_variant: ``"prior"`` or ``"real"`` (see above).
-        share_prior_noise: Reuse the reparameterisation noise as the prior sample.
+        objective: A ``VAEGANObjective`` (or its dict); the NTUT model's by default.
         data_range: (low, high) pixel range of the data and of the decoder's output.
-        real_label_range: (low, high) of the discriminator's soft target for real images
-            during training; (1, 1) is the hard label.
-        fake_label_range: (low, high) of its soft target for reconstructions and prior
-            samples; (0, 0) is the hard label.
-        label_flip_probability: Chance that a training target is drawn from the other
-            class's range (noisy labels).
-        equilibrium: Target BCE of each D term for the equilibrium gate (0.68 ≈ ln 2).
-        equilibrium_margin: The gate of the original VAE/GAN code (Larsen et al.): per batch,
-            D is not updated when its real or fake cost is below ``equilibrium − margin``,
-            the decoder is not updated when one is above ``equilibrium + margin``, and both
-            are updated if both fire. 0 turns the gate off (every network updates every step).
         seed: Seed of the model's noise draws during training.
+        **kwargs: ``keras.Model`` arguments; a ``VAEGANObjective`` field given on its own
+            (how files saved before version 0.2 store them) overrides ``objective``'s.
 
     Example:
         >>> model = build_vaegan("mnist")
@@ -77,24 +69,18 @@ class VAEGAN(AdversarialModel):
         encoder: keras.Model,
         decoder: keras.Model,
         discriminator: keras.Model,
-        feature_loss_scale: float = 4096.0,
-        decoder_feature_weight: float = 1e-8,
-        decoder_loss_variant: str = "prior",
-        share_prior_noise: bool = False,
+        objective: VAEGANObjective | dict[str, Any] | None = None,
         data_range: tuple[float, float] = (-1.0, 1.0),
-        real_label_range: tuple[float, float] = (1.0, 1.0),
-        fake_label_range: tuple[float, float] = (0.0, 0.0),
-        label_flip_probability: float = 0.0,
-        equilibrium: float = 0.68,
-        equilibrium_margin: float = 0.0,
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        if decoder_loss_variant not in DECODER_LOSS_VARIANTS:
-            raise ValueError(
-                f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
-                f"got {decoder_loss_variant!r}"
-            )
+        fields = {**(objective if isinstance(objective, dict)
+                     else (objective or VAEGANObjective()).to_dict()),
+                  **{key: kwargs.pop(key) for key in VAEGANObjective().to_dict()
+                     if key in kwargs}}
+        self.objective = VAEGANObjective(**{
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in fields.items()})
         encoder_width = encoder.output_shape[-1]
         latent_dim = int(decoder.input_shape[-1])
         if encoder_width != 2 * latent_dim:
@@ -103,22 +89,14 @@ class VAEGAN(AdversarialModel):
                 f"{latent_dim}-d code; the encoder must output mean ‖ log-variance "
                 f"({2 * latent_dim} values)"
             )
+        gated = self.objective.equilibrium_margin > 0.0
         super().__init__(
             {"encoder": encoder, "decoder": decoder, "discriminator": discriminator},
             latent_dim=latent_dim, data_range=data_range,
             # Share of steps in which each gated network was updated.
-            extra_metric_names=GATED_UPDATE_NAMES if equilibrium_margin > 0.0 else (),
+            extra_metric_names=GATED_UPDATE_NAMES if gated else (),
             seed=seed, **kwargs,
         )
-        self.feature_loss_scale = float(feature_loss_scale)
-        self.decoder_feature_weight = float(decoder_feature_weight)
-        self.decoder_loss_variant = decoder_loss_variant
-        self.share_prior_noise = bool(share_prior_noise)
-        self.real_label_range = (float(real_label_range[0]), float(real_label_range[1]))
-        self.fake_label_range = (float(fake_label_range[0]), float(fake_label_range[1]))
-        self.label_flip_probability = float(label_flip_probability)
-        self.equilibrium = float(equilibrium)
-        self.equilibrium_margin = float(equilibrium_margin)
 
     # ----------------------------------------------------------------------------- inference
 
@@ -153,42 +131,60 @@ class VAEGAN(AdversarialModel):
         """One forward pass of all three networks; returns the three losses by metric name."""
         return self._forward(images, training)[0]
 
+    def _mode(self, name: str, training: bool) -> bool:
+        """The ``training`` flag network ``name`` is called with (``batch_norm_inference``
+        networks run their batch norm in inference mode even in the training step)."""
+        return training and name not in self.objective.inference_networks
+
+    def _discriminate(self, images: list[Tensor], training: bool) -> list[tuple]:
+        """D's (probability, features) of each batch: one call per batch, or one call on the
+        concatenated batches (``discriminator_joint_batch``)."""
+        mode = self._mode("discriminator", training)
+        if not self.objective.discriminator_joint_batch:
+            return [tuple(self.discriminator(batch, training=mode)) for batch in images]
+        probabilities, features = self.discriminator(ops.concatenate(images, axis=0),
+                                                     training=mode)
+        return list(zip(ops.split(probabilities, len(images)),
+                        ops.split(features, len(images)), strict=True))
+
     def _forward(
         self, images: Tensor, training: bool
     ) -> tuple[dict[str, tf.Tensor], tf.Tensor, tf.Tensor]:
         """The three losses, and D's hard-label real and fake costs (for the gate)."""
-        mean, log_var = self.encode(images, training=training)
+        objective = self.objective
+        mean, log_var = self.encode(images, training=self._mode("encoder", training))
         batch_shape = ops.shape(mean)
         noise = keras.random.normal(batch_shape, seed=self.seed_generator)
         prior_codes = (
-            noise if self.share_prior_noise
+            noise if objective.share_prior_noise
             else keras.random.normal(batch_shape, seed=self.seed_generator)
         )
         codes = mean + ops.exp(0.5 * log_var) * noise
-        reconstructions = self.decoder(codes, training=training)
-        prior_samples = self.decoder(prior_codes, training=training)
+        decoder_mode = self._mode("decoder", training)
+        reconstructions = self.decoder(codes, training=decoder_mode)
+        prior_samples = self.decoder(prior_codes, training=decoder_mode)
 
-        p_real, real_features = self.discriminator(images, training=training)
-        p_reconstruction, reconstruction_features = self.discriminator(
-            reconstructions, training=training
-        )
-        p_prior, _ = self.discriminator(prior_samples, training=training)
+        (p_real, real_features), (p_reconstruction, reconstruction_features), (p_prior, _) = (
+            self._discriminate([images, reconstructions, prior_samples], training))
 
-        log_likelihood = losses.feature_log_likelihood(real_features, reconstruction_features)
-        p_second = p_prior if self.decoder_loss_variant == "prior" else p_real
+        log_likelihood = losses.feature_log_likelihood(
+            real_features, reconstruction_features, objective.feature_reduction)
+        p_second = p_prior if objective.decoder_loss_variant == "prior" else p_real
         real_cost = losses.binary_crossentropy(1.0, p_real)
         fake_cost = 0.5 * (losses.binary_crossentropy(0.0, p_reconstruction)
                            + losses.binary_crossentropy(0.0, p_prior))
         batch_losses = {
             "encoder_loss": losses.encoder_loss(
-                mean, log_var, log_likelihood, self.feature_loss_scale
+                mean, log_var, log_likelihood, objective.feature_loss_scale
             ),
             "decoder_loss": losses.decoder_loss(
-                p_reconstruction, p_second, log_likelihood, self.decoder_feature_weight
+                p_reconstruction, p_second, log_likelihood, objective.decoder_feature_weight,
+                from_logits=objective.logits_mistake == "decoder",
             ),
             "discriminator_loss": losses.discriminator_loss(
                 p_real, p_reconstruction, p_prior,
                 *self._discriminator_targets(ops.shape(p_real), training),
+                from_logits=objective.logits_mistake == "discriminator",
             ),
         }
         return batch_losses, real_cost, fake_cost
@@ -196,10 +192,11 @@ class VAEGAN(AdversarialModel):
     @property
     def uses_label_noise(self) -> bool:
         """Whether the discriminator trains on soft or noisy labels instead of hard 1 / 0."""
+        objective = self.objective
         return (
-            self.real_label_range != (1.0, 1.0)
-            or self.fake_label_range != (0.0, 0.0)
-            or self.label_flip_probability > 0.0
+            objective.real_label_range != (1.0, 1.0)
+            or objective.fake_label_range != (0.0, 0.0)
+            or objective.label_flip_probability > 0.0
         )
 
     def _discriminator_targets(self, shape: tuple, training: bool) -> tuple:
@@ -210,9 +207,9 @@ class VAEGAN(AdversarialModel):
         """
         if not (training and self.uses_label_noise):
             return 1.0, 0.0, 0.0
-        real, fake, flip = (
-            self.real_label_range, self.fake_label_range, self.label_flip_probability
-        )
+        objective = self.objective
+        real, fake, flip = (objective.real_label_range, objective.fake_label_range,
+                            objective.label_flip_probability)
         return (
             losses.noisy_labels(shape, real, fake, flip, self.seed_generator),
             losses.noisy_labels(shape, fake, real, flip, self.seed_generator),
@@ -221,6 +218,8 @@ class VAEGAN(AdversarialModel):
 
     def train_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
         images, _ = self.unpack(data)
+        if self.objective.update_order == "sequential":
+            return self._sequential_step(images)
         with (
             tf.GradientTape() as encoder_tape,
             tf.GradientTape() as decoder_tape,
@@ -248,12 +247,23 @@ class VAEGAN(AdversarialModel):
             batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
         return self._track(batch_losses)
 
+    def _sequential_step(self, images: Tensor) -> dict[str, tf.Tensor]:
+        """D, then the decoder, then the encoder: each network's loss from a fresh forward
+        pass after the previous network's update (``update_order="sequential"``)."""
+        stepped = {}
+        for name in ("discriminator", "decoder", "encoder"):
+            with tf.GradientTape() as tape:
+                batch_losses, _, _ = self._forward(images, training=True)
+            self.apply_gradients(name, batch_losses[f"{name}_loss"], tape)
+            stepped[f"{name}_loss"] = batch_losses[f"{name}_loss"]
+        return self._track(stepped)
+
     def _gate(self, real_cost: tf.Tensor, fake_cost: tf.Tensor) -> dict[str, tf.Tensor]:
         """The equilibrium gate: which of decoder and D may update this step (none if off)."""
-        if self.equilibrium_margin <= 0.0:
+        margin, equilibrium = self.objective.equilibrium_margin, self.objective.equilibrium
+        if margin <= 0.0:
             return {}
-        low = self.equilibrium - self.equilibrium_margin
-        high = self.equilibrium + self.equilibrium_margin
+        low, high = equilibrium - margin, equilibrium + margin
         train_discriminator = ops.logical_not(
             ops.logical_or(real_cost < low, fake_cost < low))
         train_decoder = ops.logical_not(ops.logical_or(real_cost > high, fake_cost > high))
@@ -267,17 +277,7 @@ class VAEGAN(AdversarialModel):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            feature_loss_scale=self.feature_loss_scale,
-            decoder_feature_weight=self.decoder_feature_weight,
-            decoder_loss_variant=self.decoder_loss_variant,
-            share_prior_noise=self.share_prior_noise,
-            real_label_range=list(self.real_label_range),
-            fake_label_range=list(self.fake_label_range),
-            label_flip_probability=self.label_flip_probability,
-            equilibrium=self.equilibrium,
-            equilibrium_margin=self.equilibrium_margin,
-        )
+        config.update(objective=self.objective.to_dict())
         return config
 
 
@@ -310,16 +310,8 @@ def build_vaegan(
         build_encoder(config),
         build_decoder(config),
         build_discriminator(config),
-        feature_loss_scale=config.feature_loss_scale,
-        decoder_feature_weight=config.decoder_feature_weight,
-        decoder_loss_variant=config.decoder_loss_variant,
-        share_prior_noise=config.share_prior_noise,
+        objective=VAEGANObjective.of(config),
         data_range=config.data_range,
-        real_label_range=config.real_label_range,
-        fake_label_range=config.fake_label_range,
-        label_flip_probability=config.label_flip_probability,
-        equilibrium=config.equilibrium,
-        equilibrium_margin=config.equilibrium_margin,
         seed=seed,
         name=f"vaegan_{config.name}",
     )

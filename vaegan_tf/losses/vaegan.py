@@ -27,25 +27,33 @@ def kl_divergence(mean: Tensor, log_var: Tensor) -> Tensor:
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var))
 
 
-def feature_log_likelihood(real_features: Tensor, fake_features: Tensor) -> Tensor:
-    """Loss_ll: log N(fake; mean=real, var=1) summed over features, averaged over the batch.
+def feature_log_likelihood(
+    real_features: Tensor, fake_features: Tensor, reduction: str = "sum"
+) -> Tensor:
+    """Loss_ll: log N(fake; mean=real, var=1) summed (or, with ``reduction="mean"``,
+    averaged) over features, averaged over the batch.
 
     The learned-similarity term of Larsen et al., computed on the discriminator's features of
     the real images and of their reconstructions.
     """
     log_pdf = -HALF_LOG_2PI - 0.5 * ops.square(fake_features - real_features)
-    return ops.mean(ops.sum(log_pdf, axis=-1))
+    per_sample = ops.sum(log_pdf, axis=-1) if reduction == "sum" else ops.mean(log_pdf, axis=-1)
+    return ops.mean(per_sample)
 
 
-def binary_crossentropy(target: float | Tensor, probabilities: Tensor) -> Tensor:
+def binary_crossentropy(
+    target: float | Tensor, probabilities: Tensor, from_logits: bool = False
+) -> Tensor:
     """Batch mean of Keras' BCE of ``probabilities`` (shape (batch, 1)) against ``target``.
 
     ``target`` is a constant or one target per sample (soft or noisy labels). Probabilities
     are clipped to [1e-7, 1 − 1e-7] as Keras does, so a saturated discriminator gives a finite
-    loss (−ln 1e-7 ≈ 16.1).
+    loss (−ln 1e-7 ≈ 16.1). ``from_logits=True`` treats them as logits (σ applied again: the
+    mistake issue 11 tests, never right for a sigmoid output).
     """
     targets = ops.broadcast_to(ops.cast(target, probabilities.dtype), ops.shape(probabilities))
-    return ops.mean(keras.losses.binary_crossentropy(targets, probabilities))
+    return ops.mean(keras.losses.binary_crossentropy(targets, probabilities,
+                                                     from_logits=from_logits))
 
 
 def encoder_loss(
@@ -61,7 +69,7 @@ def encoder_loss(
 
 def decoder_loss(
     p_reconstruction: Tensor, p_second: Tensor, log_likelihood: Tensor,
-    feature_weight: float = 1e-8,
+    feature_weight: float = 1e-8, from_logits: bool = False,
 ) -> Tensor:
     """L_dec = −ln D(x̃) − ln D(second) − γ · Loss_ll (spec 3.3; flipped labels for the fakes).
 
@@ -69,8 +77,8 @@ def decoder_loss(
     (May-24 diagram, where this term carries no gradient to the decoder).
     """
     return (
-        binary_crossentropy(1.0, p_reconstruction)
-        + binary_crossentropy(1.0, p_second)
+        binary_crossentropy(1.0, p_reconstruction, from_logits)
+        + binary_crossentropy(1.0, p_second, from_logits)
         - feature_weight * log_likelihood
     )
 
@@ -82,6 +90,7 @@ def discriminator_loss(
     real_target: float | Tensor = 1.0,
     reconstruction_target: float | Tensor = 0.0,
     prior_target: float | Tensor = 0.0,
+    from_logits: bool = False,
 ) -> Tensor:
     """L_dis = −[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))] (spec 3.4); 3 ln 2 at equilibrium.
 
@@ -89,9 +98,9 @@ def discriminator_loss(
     noisy targets from ``noisy_labels``.
     """
     return (
-        binary_crossentropy(real_target, p_real)
-        + binary_crossentropy(reconstruction_target, p_reconstruction)
-        + binary_crossentropy(prior_target, p_prior)
+        binary_crossentropy(real_target, p_real, from_logits)
+        + binary_crossentropy(reconstruction_target, p_reconstruction, from_logits)
+        + binary_crossentropy(prior_target, p_prior, from_logits)
     )
 
 

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Issue 11's epoch-0 study: one full MNIST epoch per hypothesis, same seed, data order and
-# validation as the faithful run; each run's history and config are copied to
+# validation as the faithful run; each run's history, scores, config and grid are copied to
 # img/mnist/unknowns/NAME/. Runs one at a time; a hypothesis already there is skipped.
 # Usage: img/mnist/unknowns/run_epoch0.sh [NAME ...]   (default: every hypothesis below)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 declare -A HYPOTHESES=(
   [baseline]=""
+  [bn-inference-d]="--set batch_norm_inference=discriminator"
+  [bn-inference-all]="--set batch_norm_inference=encoder,decoder,discriminator"
+  [bn-inference-enc-dec]="--set batch_norm_inference=encoder,decoder"
   [decoder-real]="--set decoder_loss_variant=real"
+  [joint-d-batch]="--set discriminator_joint_batch=true"
   [tap-conv]="--set feature_tap=conv"
   [tap-batch-norm]="--set feature_tap=batch_norm"
+  [feature-mean]="--set feature_reduction=mean"
+  [sequential]="--set update_order=sequential"
+  [logits-d]="--set logits_mistake=discriminator"
+  [logits-dec]="--set logits_mistake=decoder"
 )
+ORDER=(baseline bn-inference-d bn-inference-all bn-inference-enc-dec decoder-real joint-d-batch
+       tap-conv tap-batch-norm feature-mean sequential logits-d logits-dec)
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(baseline decoder-real tap-conv tap-batch-norm)
+[ ${#names[@]} -gt 0 ] || names=("${ORDER[@]}")
 for name in "${names[@]}"; do
   target=img/mnist/unknowns/$name
   [ -f "$target/history.json" ] && { echo "skip $name"; continue; }
