@@ -226,3 +226,28 @@ def test_celeba_attribute_list(tmp_path):
     path.write_text("2\nSmiling\n000001.jpg 1\n")
     with pytest.raises(ValueError, match="not a CelebA attribute list"):
         data.celeba_attributes(path)
+
+
+def test_image_folder_with_attributes_yields_each_image_with_its_own_row(tmp_path):
+    folder = tmp_path / "img"
+    folder.mkdir()
+    lines = ["6", "Bright Odd"]
+    for index in range(6):
+        name = f"{index:06d}.png"
+        Image.fromarray(np.full((8, 8, 3), index * 40, np.uint8)).save(folder / name)
+        lines.append(f"{name} {1 if index >= 3 else -1} {1 if index % 2 else -1}")
+    (tmp_path / "attrs.txt").write_text("\n".join(lines) + "\n")
+    train, validation = data.image_folder(folder, image_size=8, batch_size=2, seed=0,
+                                          validation_size=2, value_range=(0.0, 1.0),
+                                          attributes=tmp_path / "attrs.txt")
+    seen = 0
+    for dataset in (train, validation):
+        for images, rows in dataset:
+            for image, row in zip(images.numpy(), rows.numpy(), strict=True):
+                index = round(float(image.mean()) * 255 / 40)  # the brightness names the file
+                assert row.tolist() == [float(index >= 3), float(index % 2)]
+                seen += 1
+    assert seen == 6
+    (tmp_path / "attrs.txt").write_text("\n".join(lines[:-1]).replace("6", "5", 1) + "\n")
+    with pytest.raises(ValueError, match="no row in"):
+        data.image_folder(folder, image_size=8, batch_size=2, attributes=tmp_path / "attrs.txt")

@@ -85,8 +85,41 @@ def test_the_preset_picks_the_data_and_the_critic_batch():
     assert set(np.unique(labels.numpy())) <= set(range(10))
 
 
-def test_face_attribute_presets_fail_loudly_in_train(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        train.parse_args(["--preset", "cdcgan-faces"])
-    assert exit_info.value.code == 2
-    assert "attributes" in capsys.readouterr().err
+def celeba_like(folder, count=12, attributes=40):
+    """``count`` random JPEGs in ``folder``/img and a list_attr_celeba.txt beside them; image
+    i has attribute j on when (i + j) is even."""
+    images = folder / "img"
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    lines = [str(count), " ".join(f"Attribute_{j}" for j in range(attributes))]
+    for index in range(count):
+        name = f"{index + 1:06d}.jpg"
+        Image.fromarray(rng.integers(0, 256, (50, 40, 3), dtype=np.uint8)).save(images / name)
+        lines.append(name + " " + " ".join("1" if (index + j) % 2 == 0 else "-1"
+                                           for j in range(attributes)))
+    (folder / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    return images
+
+
+def test_attribute_conditional_face_gan_trains_on_a_folder_with_an_attribute_list(
+        tmp_path, capsys):
+    images = celeba_like(tmp_path)
+    toy = [*TOY, "--set", "latent_dim=4"]
+    run = tmp_path / "run"
+    assert entry.main(["train", "--preset", "cdcgan-faces", "--data", str(images), "--epochs",
+                       "1", "--batch-size", "4", "--quiet", "--out", str(run), *toy]) == 0
+    assert "with attributes" in capsys.readouterr().out
+    history = json.loads((run / "history.json").read_text())
+    assert len(history["generator_loss"]) == 1 and "val_discriminator_loss" in history
+    assert (run / "face_at_epoch_000.png").is_file()
+    # No attribute list where one is needed, or one with the wrong count: exit 2, one line.
+    (tmp_path / "list_attr_celeba.txt").unlink()
+    assert entry.main(["train", "--preset", "cdcgan-faces", "--data", str(images),
+                       "--out", str(tmp_path / "other"), *toy]) == 2
+    assert "no attribute list" in capsys.readouterr().err
+    short = celeba_like(tmp_path / "short", attributes=3)
+    assert entry.main(["train", "--preset", "cdcgan-faces", "--data", str(short),
+                       "--out", str(tmp_path / "other"), *toy]) == 2
+    assert "has 3 attributes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--preset", "dcgan-faces", "--attributes", "x.txt"])

@@ -106,6 +106,11 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     )
     parser.add_argument("--metrics-samples", type=cli.positive_int, default=10000,
                         help="MNIST: generated digits per evaluation")
+    parser.add_argument(
+        "--attributes", default=None, metavar="FILE",
+        help="attribute-conditional face presets (cdcgan-faces, ...): a CelebA-style "
+        "list_attr_celeba.txt naming every image of --data (default: the one in --data or "
+        "its parent folder)")
     return parser
 
 
@@ -159,10 +164,9 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error("--metrics-every applies to MNIST presets; use scripts/evaluate.py for RGB")
     if args.best_by is None:
         args.best_by = default_best_by(args.preset, args.metrics_every)
-    if args.preset.dataset == "faces" and getattr(args.preset, "num_attributes", 0):
-        parser.error(f"{args.preset.name} is conditioned on face attributes, which vaegan-tf "
-                     "train cannot read yet; train it from Python with a dataset of (images, "
-                     "attribute vectors)")
+    if args.attributes is not None and not getattr(args.preset, "num_attributes", 0):
+        parser.error(f"--attributes applies to attribute-conditional presets (c...-faces), "
+                     f"not {args.preset.name}")
     if not 0.0 < args.validation_fraction < 1.0:
         parser.error(f"--validation-fraction must be in (0, 1), got {args.validation_fraction}")
     if mnist and args.preset.schedule != 1 and args.no_validation:
@@ -189,13 +193,44 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
         kind, path = data.locate_mnist(args.data)
         return train_data, validation_data, f"{kind}:{path}"
     source = args.data or data.LFW_MINI
+    attributes = attribute_file(args, source)
     train_data, validation_data = data.load_faces(
         source, image_size=preset.image_shape[0], batch_size=step_batch_size(preset),
         seed=args.seed, validation_fraction=args.validation_fraction,
         center_crop=args.center_crop, value_range=preset.data_range,
         split_file=Path(args.out) / "split.json",
+        **({} if attributes is None else {"attributes": attributes}),
     )
-    return train_data, validation_data, str(source)
+    return train_data, validation_data, str(source) + (
+        "" if attributes is None else f" with attributes {attributes}")
+
+
+ATTRIBUTE_LIST = "list_attr_celeba.txt"
+
+
+def attribute_file(args: argparse.Namespace, source: str) -> Path | None:
+    """The attribute list an attribute-conditional preset trains on (None for others).
+
+    Raises:
+        ValueError: none was given or found, or its attribute count is not the preset's.
+    """
+    wanted = getattr(args.preset, "num_attributes", 0)
+    if not wanted:
+        return None
+    if source == data.LFW_MINI:
+        raise ValueError(f"{args.preset.name} needs images with attributes; lfw-mini has none "
+                         f"(give --data FOLDER with a {ATTRIBUTE_LIST})")
+    candidates = [Path(args.attributes)] if args.attributes else [
+        Path(source) / ATTRIBUTE_LIST, Path(source).parent / ATTRIBUTE_LIST]
+    found = next((path for path in candidates if path.is_file()), None)
+    if found is None:
+        raise ValueError(f"{args.preset.name} is conditioned on attributes: no attribute list "
+                         f"at {' or '.join(str(path) for path in candidates)}")
+    names, _, _ = data.celeba_attributes(found)
+    if len(names) != wanted:
+        raise ValueError(f"{found} has {len(names)} attributes; {args.preset.name} takes "
+                         f"{wanted} (--set num_attributes={len(names)} to match)")
+    return found
 
 
 def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PRESETS)),

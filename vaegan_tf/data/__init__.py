@@ -3,6 +3,7 @@
 from vaegan_tf.data.face_images import (
     LFW_MINI,
     ImageSplit,
+    attribute_rows,
     celeba_attributes,
     image_folder,
     lfw_mini,
@@ -32,6 +33,7 @@ __all__ = [
     "EpochShuffle",
     "ImageSplit",
     "MnistArrays",
+    "attribute_rows",
     "celeba_attributes",
     "image_folder",
     "lfw_mini",

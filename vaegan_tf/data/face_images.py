@@ -162,23 +162,31 @@ def _decoded_files(
     image_size: int,
     center_crop: int | None,
     order: EpochShuffle | None = None,
+    labels: np.ndarray | None = None,
 ) -> tf.data.Dataset:
-    """uint8 images from files; unreadable files are skipped with a warning naming them.
+    """uint8 images from files (with their rows of ``labels``, if given: ``(image, label)``
+    elements); unreadable files are skipped with a warning naming them.
 
     ``order`` reshuffles the file names every epoch (cheap: no decoded images are held).
     """
     read = _file_reader(image_size, center_crop)
-    dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
+    names = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
+    rows = tf.data.Dataset.from_tensor_slices(
+        np.zeros((len(paths), 0), np.float32) if labels is None else labels)
+    dataset = tf.data.Dataset.zip((names, rows))
     if order is not None:
         dataset = order(dataset, len(paths))
     dataset = dataset.map(
-        lambda path: tf.numpy_function(read, [path], (tf.uint8, tf.bool), stateful=False),
+        lambda path, row: (*tf.numpy_function(read, [path], (tf.uint8, tf.bool),
+                                              stateful=False), row),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )
-    return dataset.filter(lambda image, ok: ok).map(
-        lambda image, ok: tf.ensure_shape(image, (image_size, image_size, 3))
-    )
+    dataset = dataset.filter(lambda image, ok, row: ok)
+    shape = (image_size, image_size, 3)
+    if labels is None:
+        return dataset.map(lambda image, ok, row: tf.ensure_shape(image, shape))
+    return dataset.map(lambda image, ok, row: (tf.ensure_shape(image, shape), row))
 
 
 def _batched(
@@ -201,9 +209,12 @@ def _batched(
     # Training drops a short last batch: static shapes, and the minibatch-discrimination layer
     # makes D depend on the batch, so every training batch has the same size.
     images = images.batch(batch_size, drop_remainder=training)
-    images = images.map(
-        lambda batch: scale_images(batch, value_range), num_parallel_calls=tf.data.AUTOTUNE
-    )
+
+    def scale(batch: tf.Tensor, *labels: tf.Tensor) -> Any:
+        scaled = scale_images(batch, value_range)
+        return (scaled, *labels) if labels else scaled
+
+    images = images.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
     return with_epoch_shuffle(images.prefetch(tf.data.AUTOTUNE), order)
 
 
@@ -285,6 +296,7 @@ def image_folder(
     value_range: tuple[float, float] = (-1.0, 1.0),
     cache: bool = True,
     split_file: str | os.PathLike | None = None,
+    attributes: str | os.PathLike | None = None,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """Training and validation batches of the images under ``path``.
 
@@ -301,14 +313,18 @@ def image_folder(
         cache: Keep the decoded images in memory after the first epoch
             (``count · image_size² · 3`` bytes: 12 KB per 64×64 image).
         split_file: Write the split (JSON) here, e.g. into the run directory.
+        attributes: A CelebA-style ``list_attr_celeba.txt`` naming every image of the folder
+            (by file name): the batches are then ``(images, attributes)`` with one float32
+            0/1 value per attribute (``celeba_attributes``), for conditional models.
 
     Returns:
-        ``(train_ds, val_ds)`` of float32 ``(batch, image_size, image_size, 3)``; ``val_ds``
-        is None when nothing is held out.
+        ``(train_ds, val_ds)`` of float32 ``(batch, image_size, image_size, 3)`` (and the
+        attribute vectors); ``val_ds`` is None when nothing is held out.
 
     Raises:
         FileNotFoundError, NotADirectoryError: ``path`` is missing or not a folder.
-        ValueError: no images, or fewer training images than one batch.
+        ValueError: no images, fewer training images than one batch, or images the
+            attribute list does not name.
 
     Example:
         >>> train_ds, val_ds = image_folder("faces/", batch_size=64)  # doctest: +SKIP
@@ -316,6 +332,9 @@ def image_folder(
     folder = Path(path)
     celeb_a = _tfds_celeb_a_directory(folder) if folder.is_dir() else None
     if celeb_a is not None:
+        if attributes is not None:
+            raise ValueError(f"{folder} is a TFDS celeb_a directory; attributes= applies to "
+                             "image folders")
         return _tfds_celeb_a(celeb_a, image_size, batch_size, center_crop, seed, value_range,
                              cache, split_file)
     split = split_image_folder(folder, seed, validation_fraction, validation_size)
@@ -329,7 +348,9 @@ def image_folder(
             continue
         paths = [folder / name for name in names]
         order = EpochShuffle(seed) if training else None
-        images = _decoded_files(paths, image_size, center_crop, None if cache else order)
+        labels = None if attributes is None else attribute_rows(attributes, names)
+        images = _decoded_files(paths, image_size, center_crop, None if cache else order,
+                                labels)
         datasets.append(
             _batched(images, len(paths), batch_size, training, value_range, cache, order)
         )
@@ -395,6 +416,22 @@ def load_faces(
         kwargs.pop("cache", None)
         return lfw_mini(**kwargs)
     return image_folder(data, **kwargs)
+
+
+def attribute_rows(path: str | os.PathLike, names: Sequence[str]) -> np.ndarray:
+    """The 0/1 attribute vectors (float32, images × attributes) of the images ``names`` (paths
+    relative to their folder, matched by file name) from a CelebA attribute list.
+
+    Raises:
+        ValueError: an image has no row in the list.
+    """
+    _, files, values = celeba_attributes(path)
+    rows = {name: index for index, name in enumerate(files)}
+    missing = [name for name in names if Path(name).name not in rows]
+    if missing:
+        raise ValueError(f"{len(missing)} image(s) have no row in {path}, e.g. {missing[0]}")
+    indices = [rows[Path(name).name] for name in names]
+    return (values[indices] > 0).astype(np.float32)
 
 
 def celeba_attributes(path: str | os.PathLike) -> tuple[list[str], list[str], np.ndarray]:
