@@ -158,3 +158,15 @@ def test_vaegan_file_saved_before_the_adversarial_base_loads_and_samples_the_sam
                                rtol=1e-6, atol=1e-7)
     assert model.network_names == ("encoder", "decoder", "discriminator")
     assert int(model.optimizer_of("decoder").iterations) == 8
+
+
+def test_sample_refuses_conditions_it_cannot_use():
+    unconditional, conditional = (build_model(toy_preset(name))
+                                  for name in ("dcgan-mnist", "cdcgan-mnist"))
+    with pytest.raises(ValueError, match="unconditional"):
+        unconditional.sample(2, conditions=[1, 2])
+    with pytest.raises(ValueError, match="needs 3 conditions, got 2"):
+        conditional.sample(3, conditions=[1, 2])
+    assert conditional.sample(2, conditions=[7, 7], seed=0).shape == (2, 28, 28, 1)
+    with pytest.raises(ValueError, match="attribute vectors"):
+        build_model(toy_preset("cdcgan-faces")).sample(2)

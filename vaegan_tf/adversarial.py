@@ -119,6 +119,12 @@ class AdversarialModel(keras.Model):
         model's own generator. A conditional model needs ``conditions`` (labels or attribute
         vectors, ``n`` of them); without, class models cycle through the classes.
         """
+        if conditions is not None:
+            if not self.conditional:
+                raise ValueError(f"{type(self).__name__} {self.name} is unconditional: it "
+                                 "takes no conditions")
+            if len(conditions) != n:
+                raise ValueError(f"sample({n}) needs {n} conditions, got {len(conditions)}")
         codes = keras.random.normal(
             (n, self.latent_dim), seed=self.seed_generator if seed is None else seed)
         if self.conditional and conditions is None:

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(dcgan-mnist lsgan-mnist wgan-mnist wgan-gp-mnist cdcgan-mnist)
+[ ${#presets[@]} -gt 0 ] || presets=(dcgan-mnist lsgan-mnist wgan-mnist cdcgan-mnist wgan-gp-mnist)
 for preset in "${presets[@]}"; do
   target=img/zoo/$preset
   [ -f "$target/metrics.json" ] && { echo "skip $preset"; continue; }
