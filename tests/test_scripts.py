@@ -179,3 +179,26 @@ def test_metrics_table_rows_per_epoch_and_floor(tmp_path, capsys):
     assert lines[2].endswith("| 8.10 | 0.500 | 3.0 |")
     assert lines[3].startswith("| C | 2 |") and lines[3].endswith("| 0.700 | 3.0 |")
     assert lines[4].endswith("| 8.10 |  |  |") and len(lines) == 5
+
+
+def test_epoch0_table_compares_each_run_with_the_original(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPTS))  # the script imports compare_mnist_losses
+    script = load_script("epoch0_table")
+    original = json.loads((SCRIPTS.parent / "tests" / "data" / "ntut_logs.json").read_text())
+    first = {name: original["mnist"]["train"][name][0]
+             for name in ("encoder", "decoder", "discriminator")}
+    runs = []
+    for name, scale, preset in (("close", 1.05, {"name": "mnist", "feature_reduction": "mean"}),
+                                ("far", 1.5, {"name": "mnist"})):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "history.json").write_text(json.dumps(
+            {f"{key}_loss": [value * scale] for key, value in first.items()}))
+        (run / "config.json").write_text(json.dumps({"preset": preset}))
+        runs.append(str(run))
+    assert script.main(runs) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[2].startswith("| original NTUT | | 0.813 / 1.655 / 2.111")
+    assert lines[3].startswith("| close | `feature_reduction=mean` |")
+    assert "+5% / +5% / +5% | yes |" in lines[3]
+    assert "| far | `(none: the faithful preset)` |" in lines[4] and "| no |" in lines[4]

@@ -18,9 +18,13 @@ declare -A HYPOTHESES=(
   [sequential]="--set update_order=sequential"
   [logits-d]="--set logits_mistake=discriminator"
   [logits-dec]="--set logits_mistake=decoder"
+  [lr-1e-4]="--learning-rate 1e-4"
+  [sigmoid]="--set output_activation=sigmoid"
+  [linear-conv]="--set first_conv_activation=linear"
 )
 ORDER=(baseline bn-inference-d bn-inference-all bn-inference-enc-dec decoder-real joint-d-batch
-       tap-conv tap-batch-norm feature-mean sequential logits-d logits-dec)
+       tap-conv tap-batch-norm feature-mean sequential logits-d logits-dec lr-1e-4 sigmoid
+       linear-conv)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${ORDER[@]}")
 for name in "${names[@]}"; do
