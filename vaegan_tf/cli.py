@@ -1,4 +1,8 @@
-"""Command-line pieces shared by the training scripts: options, preset resolution, the report."""
+"""Command-line pieces shared by the training scripts: options, preset resolution, the report.
+
+Building the parsers and checking the arguments imports no TensorFlow, so ``--help`` and usage
+errors answer at once; a command calls ``start_tensorflow(args)`` once its arguments are good.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,35 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
-import tensorflow as tf
-
-from vaegan_tf.adversarial import AdversarialModel
-from vaegan_tf.callbacks import NonFiniteLossError
+from vaegan_tf import startup
 from vaegan_tf.data import LFW_MINI
-from vaegan_tf.models import build_model, optimizers_for
 from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, PresetBase, get_preset
-from vaegan_tf.training import RunFiles, saved_state, train
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from vaegan_tf.adversarial import AdversarialModel
+    from vaegan_tf.training import RunFiles
 
 FACE_PRESETS = tuple(sorted(name for name, preset in PRESETS.items()
                             if preset.family == "vaegan" and preset.dataset == "faces"))
 """The NTUT face VAE-GAN's presets (``scripts/train_faces.py``)."""
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--verbose``: show TensorFlow's start-up notices (hidden by default)."""
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's C++ start-up notices (CUDA stub, oneDNN, CPU "
+                        "features), hidden by default; warnings and errors always show")
+
+
+def start_tensorflow(args: argparse.Namespace) -> None:
+    """Imports TensorFlow for a command whose arguments are good (quietly unless
+    ``args.verbose``)."""
+    startup.import_tensorflow(getattr(args, "verbose", False))
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -158,6 +177,10 @@ def resolve_preset(
 def load_model(path: str | Path) -> keras.Model:
     """A saved ``.keras`` model, loaded with Keras ``safe_mode`` (no code from the file runs:
     a file with a ``Lambda`` layer is refused with a ``ValueError``)."""
+    import keras
+
+    import vaegan_tf.models  # noqa: F401  (registers the model classes for deserialisation)
+
     if not Path(path).is_file():
         raise FileNotFoundError(f"No such model file: {path}")
     return keras.models.load_model(path, safe_mode=True)
@@ -165,6 +188,8 @@ def load_model(path: str | Path) -> keras.Model:
 
 def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> AdversarialModel:
     """The preset's model, compiled with one optimizer per network as the preset says."""
+    from vaegan_tf.models import build_model, optimizers_for
+
     model = build_model(preset, seed=seed)
     model.compile(**optimizers_for(model, preset), jit_compile=jit)
     return model
@@ -179,6 +204,9 @@ def train_and_report(
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> int:
     """Builds and compiles the model, trains it into ``args.out``, prints the report."""
+    from vaegan_tf.callbacks import NonFiniteLossError
+    from vaegan_tf.training import saved_state, train
+
     try:
         state = saved_state(args.out, preset, args.seed)
     except ValueError as error:

@@ -1,6 +1,7 @@
 """Keras callbacks for VAE-GAN training: sample grids, GIFs, TensorBoard, learning rates,
 checkpoints and the resume backup."""
 
+from vaegan_tf.animation import render_gif, select_gif_frames
 from vaegan_tf.callbacks.backup import RunBackup, check_fingerprint
 from vaegan_tf.callbacks.checkpoint import (
     BestCheckpoint,
@@ -9,7 +10,7 @@ from vaegan_tf.callbacks.checkpoint import (
     save_model_and_networks,
     write_text_atomically,
 )
-from vaegan_tf.callbacks.gif import GifRenderer, render_gif, select_gif_frames
+from vaegan_tf.callbacks.gif import GifRenderer
 from vaegan_tf.callbacks.guard import NonFiniteGuard, NonFiniteLossError
 from vaegan_tf.callbacks.interrupt import GracefulInterrupt
 from vaegan_tf.callbacks.learning_rate import (

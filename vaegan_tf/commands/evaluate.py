@@ -18,13 +18,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from vaegan_tf import cli, data
-from vaegan_tf.metrics import evaluation
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TABLE_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid",
               "fid", "kid", "class_match")
@@ -48,12 +47,16 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     parser.add_argument("--json", default=None,
                         help="output JSON (default: evaluation.json next to --model, or in the "
                         "current folder for --images)")
+    cli.add_verbose_argument(parser)
     return parser.parse_args(argv)
 
 
 def folder_images(folder: str) -> np.ndarray:
     """Images of a folder as float32 in [0, 1]: (N, 28, 28, 1) if all are 28x28 gray-ish
     MNIST-sized images, else (N, 64, 64, 3)."""
+    import numpy as np
+    from PIL import Image
+
     paths = data.list_images(folder)
     with Image.open(paths[0]) as first:
         mnist_like = first.size == (28, 28)
@@ -69,6 +72,8 @@ def folder_images(folder: str) -> np.ndarray:
 
 
 def rgb_reference(reference: str | None, size: int) -> tuple[np.ndarray, str]:
+    import numpy as np
+
     if reference is None:
         raise ValueError("RGB images need --reference (a folder of real images or lfw-mini)")
     train, _ = data.load_faces(reference, image_size=size, batch_size=1,
@@ -77,6 +82,10 @@ def rgb_reference(reference: str | None, size: int) -> tuple[np.ndarray, str]:
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from vaegan_tf.metrics import evaluation
+
     classes = None
     if args.model:
         model = cli.load_model(args.model)
@@ -106,6 +115,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     args = parse_args(argv, prog)
+    cli.start_tensorflow(args)
     try:
         result = evaluate(args)
     except (OSError, ValueError) as error:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaegan_tf.callbacks.gif import FRAME_DURATION_MS, render_gif, select_gif_frames
+from vaegan_tf.animation import FRAME_DURATION_MS, render_gif, select_gif_frames
 from vaegan_tf.cli import HelpFormatter
 
 

@@ -33,6 +33,7 @@ def _parser(prog: str | None, description: str, out: str) -> argparse.ArgumentPa
     parser.add_argument("--model", required=True, help="a saved model (.keras)")
     parser.add_argument("--out", default=out, help="output file")
     parser.add_argument("--seed", type=int, default=0, help="seed of any random draw")
+    cli.add_verbose_argument(parser)
     return parser
 
 
@@ -85,6 +86,7 @@ def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | 
 
 def _run(parser: argparse.ArgumentParser, argv: list[str] | None, work: Any) -> int:
     args = parser.parse_args(argv)
+    cli.start_tensorflow(args)
     try:
         written = work(args, cli.load_model(args.model))
     except (OSError, ValueError) as error:

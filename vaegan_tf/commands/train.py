@@ -21,11 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import keras
-import tensorflow as tf
-
 from vaegan_tf import cli, data
-from vaegan_tf.callbacks import MnistQuality
 from vaegan_tf.presets import PRESETS, PresetBase
 
 
@@ -96,6 +92,7 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     parser.add_argument("--no-validation", action="store_true",
                         help="MNIST: skip the per-epoch validation on the 10k test digits")
     cli.add_center_crop_argument(parser)
+    cli.add_verbose_argument(parser)
     parser.add_argument("--validation-fraction", type=float, default=0.15,
                         help="faces: share of the images held out for validation")
     parser.add_argument(
@@ -236,6 +233,12 @@ def attribute_file(args: argparse.Namespace, source: str) -> Path | None:
 def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PRESETS)),
          default_preset: str = "mnist", prog: str | None = None) -> int:
     args = parse_args(argv, presets, default_preset, prog)
+    cli.start_tensorflow(args)
+    import keras
+    import tensorflow as tf
+
+    from vaegan_tf.callbacks import MnistQuality
+
     keras.utils.set_random_seed(args.seed)
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()

@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from vaegan_tf.data import LFW_MINI
 from vaegan_tf.data.pipeline import (
     DEFAULT_VALIDATION_FRACTION,
     EpochShuffle,
@@ -38,7 +39,6 @@ from vaegan_tf.data.pipeline import (
 )
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
-LFW_MINI = "lfw-mini"
 LFW_MINI_FACES = 100
 """``skimage.data.lfw_subset()`` holds 100 faces followed by 100 non-faces."""
 

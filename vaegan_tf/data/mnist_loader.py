@@ -29,8 +29,6 @@ import tensorflow as tf
 from vaegan_tf.data.pipeline import EpochShuffle, scale_images, with_epoch_shuffle
 
 Split = Literal["train", "test"]
-MNIST_SHAPE = (28, 28, 1)
-"""(height, width, channels) of an MNIST image as the pipelines and models see it."""
 
 HOW_TO_PROVIDE = (
     "MNIST was not found locally. Provide it in one of these ways:\n"
