@@ -1,6 +1,7 @@
 """The VAEGAN model: wiring of the losses, which optimizer moves what, metrics, save/load."""
 
 import json
+import math
 
 import keras
 import numpy as np
@@ -355,3 +356,19 @@ def test_feature_log_likelihood_mean_is_the_sum_over_the_feature_count():
     summed = float(vaegan_tf.losses.feature_log_likelihood(real, fake))
     averaged = float(vaegan_tf.losses.feature_log_likelihood(real, fake, "mean"))
     assert averaged == pytest.approx(summed / 3200, rel=1e-5)
+
+
+def test_logits_mistake_takes_effect_inside_a_traced_step(mnist_like_batch):
+    """Keras 3 reroutes a from-logits BCE on a sigmoid layer's output to the layer's logits
+    (undoing the mistake) when traced; the loss must still see σ applied twice."""
+    import tensorflow as tf
+
+    model = build_vaegan("mnist", seed=0, logits_mistake="discriminator")
+    score = model.discriminator.get_layer("prob")
+    score.kernel.assign(np.zeros(score.kernel.shape, "float32"))
+    score.bias.assign([20.0])  # D(·) = σ(20) ≈ 1 for every image
+    traced = tf.function(lambda x: model.compute_losses(x, training=True))
+    # σ applied twice: −ln σ(1) − 2 ln(1 − σ(1)) = 2.939; the exact BCE would be about 40.
+    expected = math.log1p(math.exp(-1.0)) + 2 * math.log1p(math.exp(1.0))
+    assert float(traced(mnist_like_batch)["discriminator_loss"]) == pytest.approx(expected,
+                                                                                 rel=1e-4)

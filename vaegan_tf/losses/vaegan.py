@@ -48,12 +48,19 @@ def binary_crossentropy(
 
     ``target`` is a constant or one target per sample (soft or noisy labels). Probabilities
     are clipped to [1e-7, 1 − 1e-7] as Keras does, so a saturated discriminator gives a finite
-    loss (−ln 1e-7 ≈ 16.1). ``from_logits=True`` treats them as logits (σ applied again: the
-    mistake issue 11 tests, never right for a sigmoid output).
+    loss (−ln 1e-7 ≈ 16.1); when they come straight from a sigmoid layer, Keras (like TF 2.2's
+    tf.keras in graph mode) takes the BCE from the sigmoid's logits instead, exactly.
+
+    ``from_logits=True`` treats the probabilities as logits, σ applied a second time: the
+    mistake issue 11 tests (never right for a sigmoid output). It is written out here because
+    Keras 3 silently undoes it for sigmoid outputs (it warns and uses the sigmoid's logits),
+    while TF 2.2 applied it as written.
     """
     targets = ops.broadcast_to(ops.cast(target, probabilities.dtype), ops.shape(probabilities))
-    return ops.mean(keras.losses.binary_crossentropy(targets, probabilities,
-                                                     from_logits=from_logits))
+    if from_logits:
+        return ops.mean(targets * ops.softplus(-probabilities)
+                        + (1.0 - targets) * ops.softplus(probabilities))
+    return ops.mean(keras.losses.binary_crossentropy(targets, probabilities))
 
 
 def encoder_loss(
