@@ -32,7 +32,8 @@ def run_lock(directory: str | os.PathLike) -> Iterator[None]:
     """Holds ``directory``'s lock inside the block (creating the directory).
 
     Re-entrant within a process (the CLI holds it around ``training.train``, which takes it
-    too).
+    too). A directory this call created is removed again if nothing but the lock file is in it
+    at the end (a run refused before writing anything leaves nothing behind).
 
     Raises:
         RunDirectoryError: another process holds it; the message names that process.
@@ -45,6 +46,7 @@ def run_lock(directory: str | os.PathLike) -> Iterator[None]:
         finally:
             _HELD[path] -= 1
         return
+    created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -64,6 +66,9 @@ def run_lock(directory: str | os.PathLike) -> Iterator[None]:
             yield
         finally:
             del _HELD[path]
+            if created and [entry.name for entry in path.iterdir()] == [LOCK]:
+                (path / LOCK).unlink()
+                path.rmdir()
     finally:
         os.close(descriptor)  # releases the lock
 
