@@ -195,6 +195,44 @@ def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> Adversar
     return model
 
 
+def prepare_run_directory(args: argparse.Namespace, preset: PresetBase) -> int | None:
+    """Decides what training into ``args.out`` means, before any data is read: the exit code
+    to stop with (0: this run is already complete; 2: the directory holds another run's or
+    someone else's files), or None to train (resuming the run's backup if there is one).
+
+    ``--overwrite`` starts afresh whatever the directory holds. Call it holding the
+    directory's lock (``run_directory.run_lock``).
+    """
+    import json
+
+    from vaegan_tf.run_directory import foreign_files
+    from vaegan_tf.training import saved_state
+
+    if args.overwrite:
+        return None
+    try:
+        state = saved_state(args.out, preset, args.seed)
+    except ValueError as error:
+        print(f"error: {error} (or pass --overwrite)", file=sys.stderr)
+        return 2
+    if state is not None:
+        if state["epoch"] >= args.epochs:
+            print(f"{args.out} already holds {state['epoch']} trained epoch(s) of this run; "
+                  "nothing to do (raise --epochs to continue it, or pick another --out)")
+            return 0
+        print(f"Resuming {args.out} after epoch {state['epoch']} of {args.epochs}")
+        return None
+    this_run = json.loads(json.dumps({"preset": preset.to_dict(), "seed": args.seed}))
+    foreign = foreign_files(args.out, this_run)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        print(f"error: --out {args.out} already holds files of another run or of yours "
+              f"({shown}); pick another --out, or pass --overwrite to replace them",
+              file=sys.stderr)
+        return 2
+    return None
+
+
 def train_and_report(
     args: argparse.Namespace,
     preset: PresetBase,
@@ -203,21 +241,11 @@ def train_and_report(
     script: str,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> int:
-    """Builds and compiles the model, trains it into ``args.out``, prints the report."""
+    """Builds and compiles the model, trains it into ``args.out`` (resuming its backup unless
+    ``--overwrite``), prints the report. Call ``prepare_run_directory`` first."""
     from vaegan_tf.callbacks import NonFiniteLossError
-    from vaegan_tf.training import saved_state, train
+    from vaegan_tf.training import train
 
-    try:
-        state = saved_state(args.out, preset, args.seed)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if state is not None:
-        if state["epoch"] >= args.epochs:
-            print(f"{args.out} already holds {state['epoch']} trained epoch(s) of this run; "
-                  "nothing to do (raise --epochs to continue it, or pick another --out)")
-            return 0
-        print(f"Resuming {args.out} after epoch {state['epoch']} of {args.epochs}")
     model = compiled_model(preset, args.seed, args.jit)
     started = time.time()
     try:
@@ -229,7 +257,7 @@ def train_and_report(
                         **vars(args) | {"preset": preset.name}},
             extra_callbacks=extra_callbacks,
             verbose=0 if args.quiet else "auto",
-            resume=True,
+            resume=not args.overwrite,
             best_by=args.best_by,
         )
     except NonFiniteLossError as error:

@@ -100,6 +100,15 @@ class PresetBase:
             raise ValueError(
                 f"schedule must be one of {sorted(SCHEDULE_PRESETS)}, got {self.schedule}"
             )
+        for field in ("grid_filename", "gif_filename"):
+            name = getattr(self, field)
+            # A file name, not a path: nothing a configuration says may land outside the run.
+            if not name or name in (".", "..") or "/" in name or "\\" in name:
+                raise ValueError(f"{field} must be a file name inside the run directory, "
+                                 f"not a path: got {name!r}")
+        if "{epoch" not in self.grid_filename:
+            raise ValueError("grid_filename must contain an {epoch} field, e.g. "
+                             f"'image_at_epoch_{{epoch:03d}}.png'; got {self.grid_filename!r}")
 
     @property
     def data_range(self) -> tuple[float, float]:

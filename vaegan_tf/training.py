@@ -43,6 +43,7 @@ from vaegan_tf.callbacks import (
 )
 from vaegan_tf.data.pipeline import EpochShuffle
 from vaegan_tf.presets import PresetBase
+from vaegan_tf.run_directory import run_lock
 
 BACKUP = "backup"
 """The run directory's resume backup folder (``RunBackup``)."""
@@ -209,6 +210,9 @@ def train(
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
+    if int(train_data.cardinality()) == 0:
+        raise ValueError("train_data has no batch: every epoch would train nothing (a batch "
+                         "size larger than the data, with incomplete batches dropped)")
     if schedule is not None and schedule != 1 and validation_data is None:
         raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
     directory = Path(directory)
@@ -218,46 +222,47 @@ def train(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
         checkpoint, extra_callbacks, epochs, best_by, getattr(train_data, "epoch_shuffle", None),
     )
-    state = saved_state(directory, preset, seed) if resume and checkpoint else None
-    directory.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        shutil.rmtree(directory / BACKUP, ignore_errors=True)
-    config_path = write_text_atomically(directory / "config.json", json.dumps({
-        "preset": preset.to_dict(),
-        "run": run_config or {},
-        "resumed_from_epoch": 0 if state is None else state["epoch"],
-        "versions": package_versions(),
-    }, indent=2) + "\n")
-    with warnings.catch_warnings():
-        # Keras warns each time a dataset of unknown length ends. Image-folder datasets have
-        # an unknown length by design (unreadable files are skipped while decoding), and
-        # ``fit`` here never sets steps_per_epoch, so the warning would only mislead.
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        model.fit(
-            train_data,
-            epochs=epochs,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            shuffle=False,  # the datasets shuffle themselves
-            verbose=verbose,
+    with run_lock(directory):  # one training per run directory (run_directory.py)
+        state = saved_state(directory, preset, seed) if resume and checkpoint else None
+        directory.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            shutil.rmtree(directory / BACKUP, ignore_errors=True)
+        config_path = write_text_atomically(directory / "config.json", json.dumps({
+            "preset": preset.to_dict(),
+            "run": run_config or {},
+            "resumed_from_epoch": 0 if state is None else state["epoch"],
+            "versions": package_versions(),
+        }, indent=2) + "\n")
+        with warnings.catch_warnings():
+            # Keras warns each time a dataset of unknown length ends. Image-folder datasets have
+            # an unknown length by design (unreadable files are skipped while decoding), and
+            # ``fit`` here never sets steps_per_epoch, so the warning would only mislead.
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            model.fit(
+                train_data,
+                epochs=epochs,
+                validation_data=validation_data,
+                callbacks=callbacks,
+                shuffle=False,  # the datasets shuffle themselves
+                verbose=verbose,
+            )
+        run_history: RunHistory = _find(callbacks, RunHistory)
+        history = keras.callbacks.History()
+        history.history, history.epoch = run_history.history, run_history.epochs
+        best: BestCheckpoint | None = _find(callbacks, BestCheckpoint)
+        files = RunFiles(
+            directory=directory,
+            grids=list(grids.paths),
+            gif=gif.path,
+            history_csv=directory / RunHistory.CSV,
+            history_json=directory / RunHistory.JSON,
+            loss_plot=directory / RunHistory.LOSSES,
+            learning_rate_plot=directory / RunHistory.LEARNING_RATES,
+            config=config_path,
+            tensorboard=directory / "logs",
+            model=directory / "model.keras" if checkpoint else None,
+            best=best.directory if best is not None and best.best_epoch is not None else None,
+            interrupted=_find(callbacks, GracefulInterrupt).interrupted,
+            resumed_from=getattr(_find(callbacks, RunBackup), "restored_epoch", 0),
         )
-    run_history: RunHistory = _find(callbacks, RunHistory)
-    history = keras.callbacks.History()
-    history.history, history.epoch = run_history.history, run_history.epochs
-    best: BestCheckpoint | None = _find(callbacks, BestCheckpoint)
-    files = RunFiles(
-        directory=directory,
-        grids=list(grids.paths),
-        gif=gif.path,
-        history_csv=directory / RunHistory.CSV,
-        history_json=directory / RunHistory.JSON,
-        loss_plot=directory / RunHistory.LOSSES,
-        learning_rate_plot=directory / RunHistory.LEARNING_RATES,
-        config=config_path,
-        tensorboard=directory / "logs",
-        model=directory / "model.keras" if checkpoint else None,
-        best=best.directory if best is not None and best.best_epoch is not None else None,
-        interrupted=_find(callbacks, GracefulInterrupt).interrupted,
-        resumed_from=getattr(_find(callbacks, RunBackup), "restored_epoch", 0),
-    )
-    return history, files
+        return history, files

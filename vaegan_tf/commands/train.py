@@ -15,6 +15,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from typing import Any
 
 from vaegan_tf import cli, data
 from vaegan_tf.presets import PRESETS, PresetBase
+from vaegan_tf.run_directory import RunDirectoryError, run_lock
 
 
 def is_mnist(preset: PresetBase) -> bool:
@@ -78,6 +80,10 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
         "face presets: a folder of images (searched recursively), a TFDS data dir with "
         "celeb_a, or lfw-mini (default: lfw-mini, a smoke dataset)",
     )
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="train afresh in --out even if it holds another run's or other files (they are "
+        "replaced; by default such a directory is refused)")
     parser.add_argument(
         "--resume", default=None, metavar="RUN_DIR",
         help="continue the interrupted run in RUN_DIR with its recorded settings (options "
@@ -245,14 +251,37 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
     if Path(args.out).exists() and not Path(args.out).is_dir():
         print(f"error: --out {args.out} is a file, not a run directory", file=sys.stderr)
         return 2
-    try:
-        train_data, validation_data, source = load_data(args)
-    except (OSError, ValueError, ImportError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"Data: {source}")
-    args.data = source
-    quality = [] if not args.metrics_every else [MnistQuality(
-        args.metrics_every, args.metrics_samples, args.seed, Path(args.out) / "metrics.json")]
-    return cli.train_and_report(args, args.preset, train_data, validation_data,
-                                prog or "vaegan-tf train", extra_callbacks=quality)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(run_lock(args.out))
+        except (RunDirectoryError, OSError) as error:  # in use, or not writable
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        stop = cli.prepare_run_directory(args, args.preset)
+        if stop is not None:
+            return stop
+        try:
+            train_data, validation_data, source = load_data(args)
+            check_training_steps(train_data, args)
+        except (OSError, ValueError, ImportError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"Data: {source}")
+        args.data = source
+        quality = [] if not args.metrics_every else [MnistQuality(
+            args.metrics_every, args.metrics_samples, args.seed,
+            Path(args.out) / "metrics.json")]
+        return cli.train_and_report(args, args.preset, train_data, validation_data,
+                                    prog or "vaegan-tf train", extra_callbacks=quality)
+
+
+def check_training_steps(train_data: Any, args: argparse.Namespace) -> None:
+    """Raises ``ValueError`` when an epoch would have no training step (a batch larger than
+    the data: every batch is dropped as incomplete)."""
+    if int(train_data.cardinality()) == 0:
+        raise ValueError(
+            f"no training step: a train step takes {step_batch_size(args.preset)} images "
+            f"(--batch-size {args.preset.batch_size}"
+            + (f" × {args.preset.discriminator_steps} critic steps"
+               if getattr(args.preset, "discriminator_steps", 1) > 1 else "")
+            + "), more than the training data holds; lower --batch-size or use more data")

@@ -1,0 +1,99 @@
+"""A run directory belongs to one run: a lock while it trains, and a check before it is used.
+
+The lock is an OS file lock (``flock``) on ``RUN/.lock``: the kernel releases it when the
+process ends in any way (normal exit, exception, Ctrl-C, SIGKILL), so a lock can never be left
+behind by a dead process; the file itself stays and names the last holder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+LOCK = ".lock"
+_HELD: dict[Path, int] = {}
+"""Run directories this process has locked, with the lock's depth (re-entrant)."""
+
+
+class RunDirectoryError(RuntimeError):
+    """The run directory cannot be used as asked (locked by another process, or holding
+    another run's files)."""
+
+
+@contextlib.contextmanager
+def run_lock(directory: str | os.PathLike) -> Iterator[None]:
+    """Holds ``directory``'s lock inside the block (creating the directory).
+
+    Re-entrant within a process (the CLI holds it around ``training.train``, which takes it
+    too). A directory this call created is removed again if nothing but the lock file is in it
+    at the end (a run refused before writing anything leaves nothing behind).
+
+    Raises:
+        RunDirectoryError: another process holds it; the message names that process.
+    """
+    path = Path(directory).resolve()
+    if path in _HELD:
+        _HELD[path] += 1
+        try:
+            yield
+        finally:
+            _HELD[path] -= 1
+        return
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(descriptor, 4096).decode(errors="replace").strip() or "{}"
+            raise RunDirectoryError(
+                f"{directory} is in use by another training ({_describe(holder)}); wait for "
+                "it to finish, or use another --out") from None
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, json.dumps({
+            "pid": os.getpid(), "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+        _HELD[path] = 1
+        try:
+            yield
+        finally:
+            del _HELD[path]
+            if created and [entry.name for entry in path.iterdir()] == [LOCK]:
+                (path / LOCK).unlink()
+                path.rmdir()
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _describe(holder: str) -> str:
+    try:
+        info: dict[str, Any] = json.loads(holder)
+        return f"process {info['pid']} on {info['host']}, since {info['started']}"
+    except (ValueError, KeyError, TypeError):
+        return "a process that did not say which"
+
+
+def foreign_files(directory: str | os.PathLike, run: dict[str, Any]) -> list[str]:
+    """The files in ``directory`` that another run (or the user) put there: everything, unless
+    its ``config.json`` records this same run (``run``: the ``preset`` and ``seed`` it must
+    match, as ``config.json`` stores them). An empty or missing directory has none."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    names = sorted(path.name for path in folder.iterdir() if path.name != LOCK)
+    if not names:
+        return []
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        same = config["preset"] == run["preset"] and config["run"]["seed"] == run["seed"]
+    except (OSError, ValueError, KeyError, TypeError):
+        same = False
+    return [] if same else names
