@@ -42,9 +42,8 @@ def test_a_second_training_on_a_locked_run_directory_is_refused(tmp_path, capsys
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     # A killed holder leaves no lock behind: the kernel released it with the process.
-    with run_lock(run):
-        with run_lock(run):  # re-entrant within one process
-            pass
+    with run_lock(run), run_lock(run):  # re-entrant within one process
+        pass
 
 
 def test_run_lock_refuses_a_second_holder_in_another_process(tmp_path):
