@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vaegan_tf import cli, data
+from vaegan_tf.data.locations import prepared_tfds_mnist
 from vaegan_tf.presets import PRESETS, PresetBase
 from vaegan_tf.run_directory import RunDirectoryError, run_lock
 
@@ -76,9 +77,12 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
                         "c-variants (cdcgan-mnist, ...). One of: " + ", ".join(presets))
     parser.add_argument(
         "--data", default=None,
-        help="MNIST presets: a TFDS data dir to look in first (default: the local sources); "
-        "face presets: a folder of images (searched recursively), a TFDS data dir with "
-        "celeb_a, or lfw-mini (default: lfw-mini, a smoke dataset)",
+        help="MNIST-shaped presets (28x28x1): your data, as a folder of MNIST-format idx files "
+        "(Fashion-MNIST, KMNIST, EMNIST; gzipped or not), a .npz with x_train/x_test, or a "
+        "folder of images of any size (converted); or a TFDS data dir with a prepared mnist "
+        "(default: MNIST from the local sources); face presets: a folder of images (searched "
+        "recursively), a TFDS data dir with celeb_a, or lfw-mini (default: lfw-mini, a smoke "
+        "dataset)",
     )
     parser.add_argument(
         "--overwrite", action="store_true",
@@ -100,7 +104,8 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     cli.add_center_crop_argument(parser)
     cli.add_verbose_argument(parser)
     parser.add_argument("--validation-fraction", type=float, default=0.15,
-                        help="faces: share of the images held out for validation")
+                        help="faces, and your data without a test split: share of the images "
+                        "held out for validation")
     parser.add_argument(
         "--metrics-every", type=int, default=None,
         help="MNIST: score the samples (mode coverage, KL to uniform, IS, MNIST-FID/KID) every "
@@ -159,8 +164,12 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
             parser.error(f"--config {args.config}: {error}")
     args.preset = cli.resolve_preset(parser, args, base)
     mnist = is_mnist(args.preset)
+    own_data = mnist and args.data is not None and prepared_tfds_mnist(args.data) is None
     if args.metrics_every is None:
-        args.metrics_every = 1 if mnist else 0
+        args.metrics_every = 1 if mnist and not own_data else 0
+    if args.metrics_every and own_data:
+        parser.error("--metrics-every scores samples with the shipped MNIST digit classifier, "
+                     f"which says nothing about other data (--data {args.data}); drop it")
     if args.metrics_every < 0:
         parser.error(f"--metrics-every must be >= 0, got {args.metrics_every}")
     if args.metrics_every and not mnist:
@@ -185,6 +194,14 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
 def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
     """Training and validation datasets for the preset, and a description of the source."""
     preset = args.preset
+    if is_mnist(preset) and args.data is not None and prepared_tfds_mnist(args.data) is None:
+        train_data, validation_data, source = data.user_datasets(
+            args.data, preset.image_shape, step_batch_size(preset), preset.batch_size,
+            seed=args.seed, limit=args.limit, value_range=preset.data_range,
+            with_labels=bool(getattr(preset, "num_classes", 0)),
+            validation_fraction=args.validation_fraction,
+            split_file=Path(args.out) / "split.json")
+        return train_data, None if args.no_validation else validation_data, source
     if is_mnist(preset):
         labels = bool(getattr(preset, "num_classes", 0))
         train_data = data.mnist("train", batch_size=step_batch_size(preset), limit=args.limit,

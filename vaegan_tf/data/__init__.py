@@ -16,7 +16,10 @@ _EXPORTS = {
     "vaegan_tf.data.face_images": (
         "ImageSplit", "attribute_rows", "celeba_attributes", "image_folder", "lfw_mini",
         "list_images", "load_faces", "prepare_image", "split_image_folder"),
-    "vaegan_tf.data.mnist_loader": ("MnistArrays", "load_mnist", "locate_mnist", "mnist"),
+    "vaegan_tf.data.mnist_loader": ("MnistArrays", "arrays_dataset", "load_mnist",
+                                    "locate_mnist", "mnist"),
+    "vaegan_tf.data.user_arrays": ("idx_folder_splits", "npz_splits", "read_idx",
+                                   "user_datasets"),
     "vaegan_tf.data.pipeline": ("EpochShuffle", "scale_images", "split_indices",
                                 "validation_count", "with_epoch_shuffle"),
 }

