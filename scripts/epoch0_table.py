@@ -32,7 +32,7 @@ def changed_fields(preset: dict) -> str:
     return ", ".join(changes) or "(none: the faithful preset)"
 
 
-def row(directory: Path, original: list[float]) -> tuple[str, bool]:
+def row(directory: Path, original: list[float]) -> str:
     history = json.loads((directory / "history.json").read_text())
     preset = json.loads((directory / "config.json").read_text())["preset"]
     ours = [history[f"{name}_loss"][0] for name in NETWORKS]
@@ -43,7 +43,7 @@ def row(directory: Path, original: list[float]) -> tuple[str, bool]:
              " / ".join(f"{value:.3f}" for value in ours),
              " / ".join(f"{gap:+.0%}" for gap in gaps), "yes" if within else "no",
              f"{fid:.1f}"]
-    return "| " + " | ".join(cells) + " |", within
+    return "| " + " | ".join(cells) + " |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
              "| original NTUT | | " + " / ".join(f"{v:.3f}" for v in original) + " | | | |"]
     try:
         for directory in args.runs:
-            lines.append(row(directory, original)[0])
+            lines.append(row(directory, original))
     except (OSError, KeyError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
