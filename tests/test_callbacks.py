@@ -353,3 +353,26 @@ def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):
         training.train(model, data, tmp_path, preset, epochs=5, sample_every=1, verbose=0)
     assert not (tmp_path / "model.keras").exists()  # stopped inside epoch 0, before any save
     assert signal.getsignal(signal.SIGINT) is before
+
+
+class ClassStub(DecoderStub):
+    """A class-conditional model whose images show their class as brightness (class / 10)."""
+
+    num_classes = condition_dim = 10
+
+    def generate(self, codes, conditions=None):
+        classes = np.argmax(np.asarray(conditions), axis=-1)
+        return (classes / 10.0)[:, None, None, None] * np.ones((1, 28, 28, 1), "float32")
+
+    def condition_vectors(self, conditions):
+        return np.eye(10, dtype="float32")[np.asarray(conditions)]
+
+
+def test_sample_grid_of_a_class_model_has_one_row_per_class(tmp_path):
+    grids = SampleGrid(tmp_path, every=1, num_samples=16, seed=0)
+    grids.set_model(ClassStub())
+    grids.on_train_begin()
+    grids.on_epoch_end(0)
+    assert grids.columns == SampleGrid.MIN_CONDITIONAL_COLUMNS == 8
+    rows = grids.last_images[:, 0, 0, 0].reshape(10, 8)
+    np.testing.assert_allclose(rows, np.repeat(np.arange(10)[:, None] / 10.0, 8, axis=1))
