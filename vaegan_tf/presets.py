@@ -135,7 +135,10 @@ class PresetBase:
         field, separator, text = assignment.partition("=")
         field = field.strip()
         if not separator or not hasattr(self, field) or field in ("name", "family"):
-            raise ValueError(f"Expected FIELD=VALUE with a preset field, got {assignment!r}")
+            fields = ", ".join(sorted(f.name for f in dataclasses.fields(self)
+                                      if f.name != "name"))
+            raise ValueError(f"Expected FIELD=VALUE with a field of preset {self.name!r}, got "
+                             f"{assignment!r}; its fields: {fields}")
         current = getattr(self, field)
         try:
             if isinstance(current, bool):
