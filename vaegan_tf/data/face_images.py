@@ -30,6 +30,7 @@ import tensorflow as tf
 from PIL import Image
 
 from vaegan_tf.data import LFW_MINI
+from vaegan_tf.data.locations import safe_tfds_directory
 from vaegan_tf.data.pipeline import (
     DEFAULT_VALIDATION_FRACTION,
     EpochShuffle,
@@ -244,7 +245,8 @@ def _tfds_celeb_a_directory(folder: Path) -> Path | None:
     }
     if not versions:
         return None
-    return max(versions, key=lambda v: tuple(map(int, v.name.split("."))))
+    newest = max(versions, key=lambda v: tuple(map(int, v.name.split("."))))
+    return safe_tfds_directory(newest, explicit=True)
 
 
 def _tfds_celeb_a(
