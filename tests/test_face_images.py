@@ -251,3 +251,14 @@ def test_image_folder_with_attributes_yields_each_image_with_its_own_row(tmp_pat
     (tmp_path / "attrs.txt").write_text("\n".join(lines[:-1]).replace("6", "5", 1) + "\n")
     with pytest.raises(ValueError, match="no row in"):
         data.image_folder(folder, image_size=8, batch_size=2, attributes=tmp_path / "attrs.txt")
+
+
+def test_sixteen_bit_png_keeps_its_gray_levels(tmp_path):
+    ramp = (np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)  # 0 … 65520
+    Image.fromarray(ramp).save(tmp_path / "g16.png")
+    with Image.open(tmp_path / "g16.png") as image:
+        assert image.mode.startswith("I")
+        pixels = data.prepare_image(image, 64)
+    expected = np.round(ramp / 257.0)
+    np.testing.assert_allclose(pixels[..., 0], expected, atol=1)
+    assert (pixels == 255).mean() < 0.01  # before: 99.6 % clipped to white

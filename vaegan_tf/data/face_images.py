@@ -125,10 +125,14 @@ def prepare_image(
 ) -> np.ndarray:
     """One Pillow image → uint8 ``(image_size, image_size, 3)``.
 
-    Transparent pixels become white (the 10k US Adult Faces have white backgrounds).
+    Transparent pixels become white (the 10k US Adult Faces have white backgrounds); 16- and
+    32-bit gray images are scaled to 8 bits (Pillow's RGB conversion would clip them: a 16-bit
+    PNG came out 99.6% white).
     ``center_crop`` first cuts the central square of that side (CelebA's usual 160), or of the
     shorter side if the image is smaller; the resize is bilinear and squashes the aspect ratio.
     """
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        image = _to_8_bit(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
@@ -139,6 +143,19 @@ def prepare_image(
         image = image.crop((left, top, left + side, top + side))
     image = image.resize((image_size, image_size), Image.Resampling.BILINEAR)
     return np.asarray(image, dtype=np.uint8)
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit, 32-bit integer or float gray image as an 8-bit one: 16-bit values / 257,
+    others by their own range (a 16-bit PNG opens as mode I;16 or I)."""
+    pixels = np.asarray(image).astype(np.float64)
+    if image.mode.startswith("I;16") or (image.mode == "I" and pixels.max(initial=0) <= 65535
+                                         and pixels.min(initial=0) >= 0):
+        scaled = pixels / 257.0
+    else:
+        low, high = pixels.min(initial=0), pixels.max(initial=0)
+        scaled = (pixels - low) * (255.0 / (high - low)) if high > low else pixels * 0
+    return Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8), mode="L")
 
 
 def _file_reader(
