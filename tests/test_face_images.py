@@ -262,3 +262,24 @@ def test_sixteen_bit_png_keeps_its_gray_levels(tmp_path):
     expected = np.round(ramp / 257.0)
     np.testing.assert_allclose(pixels[..., 0], expected, atol=1)
     assert (pixels == 255).mean() < 0.01  # before: 99.6 % clipped to white
+
+
+def test_listing_follows_folder_links_once_and_skips_hidden_and_undecodable_names(tmp_path):
+    import os
+
+    root = tmp_path / "faces"
+    (root / "a").mkdir(parents=True)
+    (root / ".cache").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    pixel = Image.fromarray(np.zeros((4, 4, 3), np.uint8))
+    for path in (root / "a" / "1.png", root / ".cache" / "2.png", root / ".hidden.png",
+                 elsewhere / "3.png"):
+        pixel.save(path)
+    os.symlink(elsewhere, root / "linked")
+    os.symlink(root, root / "a" / "loop")  # a link back up: listed once, no endless walk
+    with open(os.fsencode(root) + b"/\xff.png", "wb") as file:
+        pixel.save(file, format="PNG")
+    with pytest.warns(UserWarning, match="not UTF-8"):
+        names = [path.relative_to(root).as_posix() for path in data.list_images(root)]
+    assert names == ["a/1.png", "linked/3.png"]

@@ -79,6 +79,11 @@ class ImageSplit:
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """All JPEG/PNG/BMP/GIF files under ``folder`` (recursively), sorted by relative path.
 
+    Symbolic links to folders are followed (each real folder once, so a link loop ends);
+    hidden files and folders (``.cache/``, ``.ipynb_checkpoints/``) are skipped; a file name
+    that is not valid UTF-8 is skipped with a warning naming it (TensorFlow's strings need
+    UTF-8), the other files still train.
+
     Raises:
         FileNotFoundError: ``folder`` does not exist.
         NotADirectoryError: ``folder`` is a file.
@@ -89,11 +94,27 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
         raise FileNotFoundError(f"Image folder {folder} does not exist")
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is not a folder of images")
-    files = sorted(
-        (path for path in folder.rglob("*")
-         if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()),
-        key=lambda path: path.relative_to(folder).as_posix(),
-    )
+    found, seen = [], set()
+    for root, directories, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back to a folder already listed
+            directories.clear()
+            continue
+        seen.add(real)
+        directories[:] = [name for name in directories if not name.startswith(".")]
+        for name in names:
+            path = Path(root) / name
+            if name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                str(path).encode("utf-8")
+            except UnicodeEncodeError:
+                warnings.warn(f"Skipping {os.fsencode(path)!r}: its name is not UTF-8",
+                              stacklevel=2)
+                continue
+            if path.is_file():
+                found.append(path)
+    files = sorted(found, key=lambda path: path.relative_to(folder).as_posix())
     if not files:
         raise ValueError(
             f"No images in {folder}: expected JPEG, PNG, BMP or GIF files (searched recursively)"
