@@ -42,9 +42,7 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
     started = time.perf_counter()
     model = vaegan_tf.build_vaegan(preset_name, seed=0)
     model.compile(**vaegan_tf.adam_optimizers(), jit_compile=mode == "xla")
-    parameters = {
-        name: getattr(model, name).count_params() for name in vaegan_tf.vaegan.NETWORK_NAMES
-    }
+    parameters = {name: network.count_params() for name, network in model.networks.items()}
     build_seconds = time.perf_counter() - started
     rss_built = peak_rss_bytes()
 
