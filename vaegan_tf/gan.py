@@ -66,8 +66,7 @@ class GAN(AdversarialModel):
         **kwargs: Any,
     ) -> None:
         if isinstance(objective, dict):
-            objective = GANObjective(**{key: tuple(value) if isinstance(value, list) else value
-                                        for key, value in objective.items()})
+            objective = GANObjective.from_dict(objective)
         self.objective = objective or GANObjective()
         generator_inputs = generator.inputs
         condition_dim = int(generator_inputs[1].shape[-1]) if len(generator_inputs) > 1 else 0
@@ -181,10 +180,10 @@ class GAN(AdversarialModel):
         real_batches, condition_batches = self._split(images), self._split(conditions)
         for real, batch_conditions in zip(real_batches, condition_batches, strict=True):
             self._track({"discriminator_loss": self.discriminator_step(real, batch_conditions)})
-        for _ in range(self.objective.generator_steps):
-            self._track({"generator_loss": self.generator_step(real_batches[-1],
-                                                               condition_batches[-1])})
-        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+        for _ in range(self.objective.generator_steps):  # at least one
+            logs = self._track({"generator_loss": self.generator_step(real_batches[-1],
+                                                                      condition_batches[-1])})
+        return logs
 
     # ----------------------------------------------------------------------------- config
 

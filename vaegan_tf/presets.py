@@ -111,6 +111,11 @@ class PresetBase:
                              f"'image_at_epoch_{{epoch:03d}}.png'; got {self.grid_filename!r}")
 
     @property
+    def images_per_step(self) -> int:
+        """Images one train step takes (GANs: ``discriminator_steps`` batches)."""
+        return self.batch_size
+
+    @property
     def data_range(self) -> tuple[float, float]:
         """The (low, high) pixel range of the data, fixed by the output activation."""
         return _OUTPUT_RANGES[self.output_activation]
@@ -160,8 +165,29 @@ UPDATE_ORDERS = ("simultaneous", "sequential")
 FEATURE_REDUCTIONS = ("sum", "mean")
 
 
+class ObjectiveFields:
+    """What a model's objective dataclass shares: built from a preset (which inherits its
+    fields) or from the dict a saved model's config holds, and written back as that dict."""
+
+    @classmethod
+    def of(cls, preset: Any) -> Any:
+        """The objective fields of ``preset`` (a preset that inherits them) as ``cls``."""
+        return cls(**{field.name: getattr(preset, field.name)
+                      for field in dataclasses.fields(cls)})
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Any:
+        """``cls`` from ``to_dict()``'s output read back from JSON (lists become tuples)."""
+        return cls(**{key: tuple(value) if isinstance(value, list) else value
+                      for key, value in values.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name)
+                for field in dataclasses.fields(type(self))}
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VAEGANObjective:
+class VAEGANObjective(ObjectiveFields):
     """What the VAE-GAN's train step optimises and how (its ``VAEGAN(objective=...)``).
 
     Args:
@@ -252,15 +278,6 @@ class VAEGANObjective:
         return tuple(name.strip() for name in self.batch_norm_inference.split(",")
                      if name.strip())
 
-    @classmethod
-    def of(cls, preset: VAEGANObjective) -> VAEGANObjective:
-        """The objective fields of ``preset`` (a ``VAEGANPreset``) as a ``VAEGANObjective``."""
-        return cls(**{field.name: getattr(preset, field.name)
-                      for field in dataclasses.fields(cls)})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {field.name: getattr(self, field.name)
-                for field in dataclasses.fields(VAEGANObjective)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -330,7 +347,7 @@ NORMALIZATIONS = ("batch_norm", "layer_norm", "none")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class GANObjective:
+class GANObjective(ObjectiveFields):
     """What a GAN's train step optimises, and how often each network steps.
 
     Args:
@@ -370,14 +387,6 @@ class GANObjective:
             raise ValueError("least_squares_targets must be (a, b, c), got "
                              f"{self.least_squares_targets}")
 
-    @classmethod
-    def of(cls, preset: GANObjective) -> GANObjective:
-        """The objective fields of ``preset`` (a ``GANPreset``) as a ``GANObjective``."""
-        return cls(**{field.name: getattr(preset, field.name)
-                      for field in dataclasses.fields(cls)})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(GANObjective)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -435,6 +444,10 @@ class GANPreset(PresetBase, GANObjective):
     @property
     def condition_dim(self) -> int:
         return self.num_classes or self.num_attributes
+
+    @property
+    def images_per_step(self) -> int:
+        return self.batch_size * self.discriminator_steps
 
 
 _MNIST = VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64)

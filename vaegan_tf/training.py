@@ -95,6 +95,19 @@ def saved_state(
     return state
 
 
+def check_training_steps(train_data: tf.data.Dataset, preset: PresetBase) -> None:
+    """Raises ``ValueError`` when an epoch of ``train_data`` has no training step: a train
+    step larger than the data, whose incomplete batch is dropped."""
+    if int(train_data.cardinality()) != 0:
+        return
+    critic = (f" × {preset.discriminator_steps} critic steps"
+              if preset.images_per_step != preset.batch_size else "")
+    raise ValueError(
+        f"no training step: a train step takes {preset.images_per_step} images (--batch-size "
+        f"{preset.batch_size}{critic}), more than the training data holds; lower --batch-size "
+        "or use more data")
+
+
 def run_callbacks(
     directory: Path,
     preset: PresetBase,
@@ -210,9 +223,7 @@ def train(
     """
     if epochs <= 0:
         raise ValueError(f"epochs must be positive, got {epochs}")
-    if int(train_data.cardinality()) == 0:
-        raise ValueError("train_data has no batch: every epoch would train nothing (a batch "
-                         "size larger than the data, with incomplete batches dropped)")
+    check_training_steps(train_data, preset)
     if schedule is not None and schedule != 1 and validation_data is None:
         raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
     directory = Path(directory)

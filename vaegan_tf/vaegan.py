@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, ClassVar
 
@@ -76,11 +77,9 @@ class VAEGAN(AdversarialModel):
     ) -> None:
         fields = {**(objective if isinstance(objective, dict)
                      else (objective or VAEGANObjective()).to_dict()),
-                  **{key: kwargs.pop(key) for key in VAEGANObjective().to_dict()
-                     if key in kwargs}}
-        self.objective = VAEGANObjective(**{
-            key: tuple(value) if isinstance(value, list) else value
-            for key, value in fields.items()})
+                  **{field.name: kwargs.pop(field.name)
+                     for field in dataclasses.fields(VAEGANObjective) if field.name in kwargs}}
+        self.objective = VAEGANObjective.from_dict(fields)
         encoder_width = encoder.output_shape[-1]
         latent_dim = int(decoder.input_shape[-1])
         if encoder_width != 2 * latent_dim:

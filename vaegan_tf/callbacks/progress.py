@@ -9,6 +9,8 @@ from typing import TextIO
 
 import keras
 
+from vaegan_tf.plotting import history_networks
+
 
 def _duration(seconds: float) -> str:
     minutes, seconds = divmod(round(seconds), 60)
@@ -23,8 +25,7 @@ def epoch_line(epoch: int, epochs: int, logs: dict, elapsed: float,
     d decoder, g generator, D discriminator, ...), in the order of ``networks`` (default: the
     order of the ``*_loss`` keys in the logs)."""
     if networks is None:
-        networks = tuple(key.removesuffix("_loss") for key in logs
-                         if key.endswith("_loss") and not key.startswith("val_"))
+        networks = tuple(history_networks(logs))
 
     def per_network(prefix: str, suffix: str, fmt: str) -> str | None:
         keys = [f"{prefix}{name}{suffix}" for name in networks]

@@ -33,11 +33,6 @@ def is_mnist(preset: PresetBase) -> bool:
     return preset.dataset == "mnist"
 
 
-def step_batch_size(preset: PresetBase) -> int:
-    """Images per train step: GANs take ``discriminator_steps`` batches per step."""
-    return preset.batch_size * getattr(preset, "discriminator_steps", 1)
-
-
 def default_best_by(preset: PresetBase, metrics_every: int) -> str | None:
     """The VAE-GAN's validation encoder loss; for GANs (whose losses say little about the
     samples) the MNIST-FID when it is measured, else no best checkpoint."""
@@ -199,7 +194,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
     preset = args.preset
     if is_mnist(preset) and args.data is not None and prepared_tfds_mnist(args.data) is None:
         train_data, validation_data, source = data.user_datasets(
-            args.data, preset.image_shape, step_batch_size(preset), preset.batch_size,
+            args.data, preset.image_shape, preset.images_per_step, preset.batch_size,
             seed=args.seed, limit=args.limit, value_range=preset.data_range,
             with_labels=bool(getattr(preset, "num_classes", 0)),
             validation_fraction=args.validation_fraction,
@@ -207,7 +202,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
         return train_data, None if args.no_validation else validation_data, source
     if is_mnist(preset):
         labels = bool(getattr(preset, "num_classes", 0))
-        train_data = data.mnist("train", batch_size=step_batch_size(preset), limit=args.limit,
+        train_data = data.mnist("train", batch_size=preset.images_per_step, limit=args.limit,
                                 seed=args.seed, value_range=preset.data_range,
                                 with_labels=labels, data_dir=args.data)
         validation_data = None if args.no_validation else data.mnist(
@@ -218,7 +213,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
     source = args.data or data.LFW_MINI
     attributes = attribute_file(args, source)
     train_data, validation_data = data.load_faces(
-        source, image_size=preset.image_shape[0], batch_size=step_batch_size(preset),
+        source, image_size=preset.image_shape[0], batch_size=preset.images_per_step,
         seed=args.seed, validation_fraction=args.validation_fraction,
         center_crop=args.center_crop, value_range=preset.data_range,
         split_file=Path(args.out) / "split.json",
@@ -264,6 +259,7 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
     import tensorflow as tf
 
     from vaegan_tf.callbacks import MnistQuality
+    from vaegan_tf.training import check_training_steps
 
     keras.utils.set_random_seed(args.seed)
     if args.deterministic:
@@ -282,7 +278,7 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
             return stop
         try:
             train_data, validation_data, source = load_data(args)
-            check_training_steps(train_data, args)
+            check_training_steps(train_data, args.preset)
         except (OSError, ValueError, ImportError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -294,14 +290,3 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
         return cli.train_and_report(args, args.preset, train_data, validation_data,
                                     prog or "vaegan-tf train", extra_callbacks=quality)
 
-
-def check_training_steps(train_data: Any, args: argparse.Namespace) -> None:
-    """Raises ``ValueError`` when an epoch would have no training step (a batch larger than
-    the data: every batch is dropped as incomplete)."""
-    if int(train_data.cardinality()) == 0:
-        raise ValueError(
-            f"no training step: a train step takes {step_batch_size(args.preset)} images "
-            f"(--batch-size {args.preset.batch_size}"
-            + (f" × {args.preset.discriminator_steps} critic steps"
-               if getattr(args.preset, "discriminator_steps", 1) > 1 else "")
-            + "), more than the training data holds; lower --batch-size or use more data")

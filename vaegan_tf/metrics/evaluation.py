@@ -112,8 +112,7 @@ def mnist_scores(
 def sample_classes(model: Any, samples: int) -> np.ndarray | None:
     """The classes a class-conditional model's ``samples`` are conditioned on (0, 1, ..., 9,
     0, 1, ...: equal shares), or None for other models."""
-    classes = getattr(model, "num_classes", 0)
-    return np.arange(samples) % classes if classes else None
+    return np.arange(samples) % model.num_classes if model.num_classes else None
 
 
 def generate(model: Any, samples: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
