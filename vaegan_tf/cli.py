@@ -7,8 +7,10 @@ errors answer at once; a command calls ``start_tensorflow(args)`` once its argum
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,14 @@ def start_tensorflow(args: argparse.Namespace) -> None:
     """Imports TensorFlow for a command whose arguments are good (quietly unless
     ``args.verbose``)."""
     startup.import_tensorflow(getattr(args, "verbose", False))
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one line (``PROG: error: MESSAGE``, exit code 2)
+    instead of the whole usage block above the message."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -81,7 +91,8 @@ def add_training_arguments(
         "1 constant, 2 plateau x0.85/10, 3 plateau x0.75/6, 4 the face1 code's rule "
         f"(default: the preset's, {preset.schedule} for {preset.name})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for weights, data and samples")
+    parser.add_argument("--seed", type=seed, default=0,
+                        help="seed for weights, data and samples (0 to 2**32 - 1)")
     parser.add_argument("--out", default=out,
                         help="run directory" + ("" if out else " (default: runs/PRESET)"))
     parser.add_argument(
@@ -104,14 +115,46 @@ def add_training_arguments(
     parser.add_argument(
         "--best-by", default=None, metavar="KEY",
         help="the history key (lower is better) that picks the best checkpoint in RUN/best, "
-        "e.g. mnist_fid; '' for none (default: val_encoder_loss for the VAE-GAN, mnist_fid "
-        "for GANs on MNIST)",
+        "e.g. mnist_fid; '' for none; checked before training (default: val_encoder_loss "
+        "when validated, else mnist_fid when scored, else none)",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
         help="override a preset field, e.g. --set output_activation=sigmoid (repeatable; "
         "fields in vaegan_tf/presets.py)",
     )
+
+
+def check_writable(path: str | os.PathLike, option: str) -> Path:
+    """``path`` if a file can be written there, else ``ValueError`` naming ``option``: checked
+    before the work, not after. Tried for real (a temporary file in its folder, or opening the
+    existing file for update): permission bits say little to root or on read-only mounts."""
+    import tempfile
+
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        raise ValueError(f"{option} {path} is a folder, not a file")
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: the folder {folder} does not exist")
+    try:
+        if path.exists():
+            with open(path, "r+b"):
+                pass
+        else:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+                pass
+    except OSError as error:
+        raise ValueError(f"{option} {path}: not writable ({error.strerror or error})") from None
+    return path
+
+
+def seed(text: str) -> int:
+    """An argparse type: a random seed, 0 to 2**32 - 1 (what NumPy's generators accept)."""
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1, got {value}")
+    return value
 
 
 def positive_int(text: str) -> int:
@@ -174,23 +217,63 @@ def resolve_preset(
     return preset
 
 
-def load_model(path: str | Path) -> keras.Model:
-    """A saved ``.keras`` model, loaded with Keras ``safe_mode`` (no code from the file runs:
-    a file with a ``Lambda`` layer is refused with a ``ValueError``)."""
+def load_model(path: str | Path) -> AdversarialModel:
+    """A saved vaegan_tf model (``RUN/model.keras``, ``RUN/best/model.keras``), loaded with
+    Keras ``safe_mode`` (no code from the file runs: a file with a ``Lambda`` layer is refused
+    with a ``ValueError``).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a ``.keras`` archive, or one that holds something else than a
+            vaegan_tf model (e.g. a single network from ``RUN/latest/``).
+    """
+    import zipfile
+
     import keras
 
     import vaegan_tf.models  # noqa: F401  (registers the model classes for deserialisation)
+    from vaegan_tf.adversarial import AdversarialModel
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"No such model file: {path}")
-    return keras.models.load_model(path, safe_mode=True)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .keras model file (not a zip archive)")
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except (KeyError, TypeError, zipfile.BadZipFile, OSError) as error:
+        raise ValueError(f"{path} is not a readable .keras model ({error})") from None
+    if not isinstance(model, AdversarialModel):
+        raise ValueError(
+            f"{path} holds a single {type(model).__name__} network, not a vaegan_tf model; "
+            "give the run's model.keras (or best/model.keras): the network files in latest/ "
+            "and best/ are for keras.models.load_model")
+    return model
 
 
 def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> AdversarialModel:
-    """The preset's model, compiled with one optimizer per network as the preset says."""
+    """The preset's model, compiled with one optimizer per network as the preset says.
+
+    Raises:
+        MemoryError: the model, its optimizer state and gradients would not fit in this
+            machine's memory (or building it ran out); the message names the sizes.
+    """
+    import tensorflow as tf
+
     from vaegan_tf.models import build_model, optimizers_for
 
-    model = build_model(preset, seed=seed)
+    too_big = (f"preset {preset.name} with these fields (latent_dim={preset.latent_dim}, ...) "
+               "does not fit in this machine's memory; lower the sizes")
+    try:
+        model = build_model(preset, seed=seed)
+    except tf.errors.ResourceExhaustedError:
+        raise MemoryError(too_big) from None
+    # Training holds the weights, two optimizer slots (Adam) and the gradients: 4 copies.
+    needed = 4 * 4 * model.count_params()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > memory:
+        raise MemoryError(f"{too_big}: {model.count_params():,} parameters need about "
+                          f"{needed / 2**30:.1f} GiB to train, the machine has "
+                          f"{memory / 2**30:.1f} GiB")
     model.compile(**optimizers_for(model, preset), jit_compile=jit)
     return model
 
@@ -243,10 +326,14 @@ def train_and_report(
 ) -> int:
     """Builds and compiles the model, trains it into ``args.out`` (resuming its backup unless
     ``--overwrite``), prints the report. Call ``prepare_run_directory`` first."""
-    from vaegan_tf.callbacks import NonFiniteLossError
-    from vaegan_tf.training import train
+    from vaegan_tf.callbacks import BackupError, NonFiniteLossError
+    from vaegan_tf.training import RunSetupError, train
 
-    model = compiled_model(preset, args.seed, args.jit)
+    try:
+        model = compiled_model(preset, args.seed, args.jit)
+    except MemoryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     started = time.time()
     try:
         history, files = train(
@@ -258,8 +345,11 @@ def train_and_report(
             extra_callbacks=extra_callbacks,
             verbose=0 if args.quiet else "auto",
             resume=not args.overwrite,
-            best_by=args.best_by,
+            best_by="auto" if args.best_by is None else args.best_by or None,
         )
+    except (RunSetupError, BackupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except NonFiniteLossError as error:
         kept = Path(args.out) / "model.keras"
         print(f"error: {error}; training stopped. The last good checkpoint "

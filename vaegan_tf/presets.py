@@ -11,6 +11,9 @@ recommended default, so a different reading of the original is one override away
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import typing
 from typing import Any, ClassVar, Literal
 
 OutputActivation = Literal["tanh", "sigmoid"]
@@ -34,6 +37,69 @@ SCHEDULE_PRESETS: dict[int, tuple[str, dict[str, Any]]] = {
     # README's "decay when it has not dropped below the previous 6".
     4: ("ntut_buffer", {"factor": 0.6, "min_lr": 5e-6, "window": 4, "readme_rule": False}),
 }
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _conformed(name: str, declared: Any, value: Any) -> Any:
+    """``value`` as field ``name`` of type ``declared`` stores it (an int given for a float
+    becomes a float); ``ValueError`` naming the field if it is not of that type."""
+    origin = typing.get_origin(declared)
+    if origin is Literal:
+        if value in typing.get_args(declared) and isinstance(value, str):
+            return value
+        wanted = "one of " + ", ".join(repr(choice) for choice in typing.get_args(declared))
+    elif origin is tuple:
+        kinds = typing.get_args(declared)
+        if isinstance(value, list | tuple) and len(value) == len(kinds):
+            return tuple(_conformed(f"{name}[{index}]", kind, item)
+                         for index, (kind, item) in enumerate(zip(kinds, value, strict=True)))
+        wanted = f"{len(kinds)} values ({', '.join(kind.__name__ for kind in kinds)})"
+    elif declared is bool:
+        if isinstance(value, bool):
+            return value
+        wanted = "true or false"
+    elif declared is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        wanted = "an integer"
+    elif declared is float:
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and math.isfinite(value):
+            return float(value)
+        wanted = "a finite number"
+    elif declared is str:
+        if isinstance(value, str):
+            return value
+        wanted = "a string"
+    else:
+        return value
+    raise ValueError(f"{name} must be {wanted}, got {value!r}")
+
+
+def check_field_types(instance: Any) -> None:
+    """Checks every dataclass field of ``instance`` against its declared type, before any
+    range check compares it: ``ValueError`` names the first field that is not (a float for an
+    int, a string for a number or a tuple, NaN or inf for a float, a value outside a
+    ``Literal``). Ints given for float fields are stored as floats."""
+    types = _field_types(type(instance))
+    for field in dataclasses.fields(instance):
+        value = getattr(instance, field.name)
+        conformed = _conformed(field.name, types[field.name], value)
+        if conformed is not value:
+            object.__setattr__(instance, field.name, conformed)
+
+
+def _check_positive(instance: Any, *fields: str, allow_zero: bool = False) -> None:
+    for field in fields:
+        values = getattr(instance, field)
+        for value in values if isinstance(values, tuple) else (values,):
+            if value < 0 or (value == 0 and not allow_zero):
+                raise ValueError(f"{field} must be {'>= 0' if allow_zero else 'positive'}, "
+                                 f"got {values}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -84,6 +150,7 @@ class PresetBase:
     gif_filename: str = "number.gif"
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         if self.output_activation not in _OUTPUT_RANGES:
             raise ValueError(
                 f"output_activation must be one of {sorted(_OUTPUT_RANGES)}, "
@@ -93,9 +160,12 @@ class PresetBase:
             raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        for field in ("latent_dim", "batch_size", "epochs", "sample_every"):
-            if getattr(self, field) <= 0:
-                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
+        _check_positive(self, "image_shape", "latent_dim", "batch_size", "epochs",
+                        "sample_every", "learning_rate")
+        _check_positive(self, "leaky_relu_slope", allow_zero=True)
+        for field in ("adam_beta_1", "adam_beta_2"):
+            if not 0.0 <= getattr(self, field) < 1.0:
+                raise ValueError(f"{field} must be in [0, 1), got {getattr(self, field)}")
         if self.schedule not in SCHEDULE_PRESETS:
             raise ValueError(
                 f"schedule must be one of {sorted(SCHEDULE_PRESETS)}, got {self.schedule}"
@@ -239,6 +309,9 @@ class VAEGANObjective(ObjectiveFields):
     logits_mistake: str = ""
 
     def __post_init__(self) -> None:
+        check_field_types(self)
+        _check_positive(self, "feature_loss_scale")
+        _check_positive(self, "decoder_feature_weight", allow_zero=True)
         if self.decoder_loss_variant not in DECODER_LOSS_VARIANTS:
             raise ValueError(
                 f"decoder_loss_variant must be one of {DECODER_LOSS_VARIANTS}, "
@@ -331,11 +404,10 @@ class VAEGANPreset(PresetBase, VAEGANObjective):
                 "feature_tap must be 'conv', 'batch_norm' or 'activation', "
                 f"got {self.feature_tap!r}"
             )
-        for field in ("dense_units", "minibatch_kernel_dim"):
-            if getattr(self, field) <= 0:
-                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
-        if self.minibatch_kernels < 0:
-            raise ValueError(f"minibatch_kernels must be >= 0, got {self.minibatch_kernels}")
+        _check_positive(self, "conv_filters", "conv_kernel_size", "dense_units",
+                        "minibatch_kernel_dim", "decoder_base_shape", "decoder_filters",
+                        "decoder_kernel_sizes")
+        _check_positive(self, "minibatch_kernels", allow_zero=True)
         if not 0.0 <= self.discriminator_dropout < 1.0:
             raise ValueError(
                 f"discriminator_dropout must be in [0, 1), got {self.discriminator_dropout}"
@@ -375,17 +447,11 @@ class GANObjective(ObjectiveFields):
     generator_steps: int = 1
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         if self.loss not in GAN_LOSS_KINDS:
             raise ValueError(f"loss must be one of {GAN_LOSS_KINDS}, got {self.loss!r}")
-        for field in ("discriminator_steps", "generator_steps"):
-            if getattr(self, field) <= 0:
-                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
-        for field in ("gradient_penalty_weight", "clip_value"):
-            if getattr(self, field) < 0:
-                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)}")
-        if len(self.least_squares_targets) != 3:
-            raise ValueError("least_squares_targets must be (a, b, c), got "
-                             f"{self.least_squares_targets}")
+        _check_positive(self, "discriminator_steps", "generator_steps")
+        _check_positive(self, "gradient_penalty_weight", "clip_value", allow_zero=True)
 
 
 
@@ -431,12 +497,9 @@ class GANPreset(PresetBase, GANObjective):
                              f"got {self.discriminator_normalization!r}")
         if self.num_classes and self.num_attributes:
             raise ValueError("Set num_classes or num_attributes, not both")
-        for field in ("generator_filters", "discriminator_filters"):
-            if getattr(self, field) <= 0:
-                raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
-        for field in ("dense_units", "num_classes", "num_attributes", "weight_init_stddev"):
-            if getattr(self, field) < 0:
-                raise ValueError(f"{field} must be >= 0, got {getattr(self, field)}")
+        _check_positive(self, "generator_filters", "discriminator_filters")
+        _check_positive(self, "dense_units", "num_classes", "num_attributes",
+                        "weight_init_stddev", allow_zero=True)
         if self.gradient_penalty_weight and self.discriminator_normalization == "batch_norm":
             raise ValueError("The gradient penalty is per sample: use "
                              "discriminator_normalization='layer_norm' or 'none', not batch_norm")

@@ -97,3 +97,19 @@ def foreign_files(directory: str | os.PathLike, run: dict[str, Any]) -> list[str
     except (OSError, ValueError, KeyError, TypeError):
         same = False
     return [] if same else names
+
+
+PARTIAL_PATTERN = ".partial-*"
+"""Temporary files of ``callbacks.write_atomically``, renamed when complete; one left behind
+was being written when its process died."""
+
+
+def remove_partial_files(directory: str | os.PathLike) -> list[Path]:
+    """Deletes the ``.partial-*`` files in ``directory`` and its sub-folders (``latest/``,
+    ``best/``, ``backup/``) and returns them. Call it holding the directory's lock: then no
+    other process can be writing them."""
+    folder = Path(directory)
+    leftovers = [*folder.glob(PARTIAL_PATTERN), *folder.glob(f"*/{PARTIAL_PATTERN}")]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers

@@ -38,12 +38,13 @@ from vaegan_tf.callbacks import (
     SampleGrid,
     TensorBoardLogger,
     check_fingerprint,
+    check_seed_generators,
     learning_rate_schedule,
     write_text_atomically,
 )
 from vaegan_tf.data.pipeline import EpochShuffle
 from vaegan_tf.presets import PresetBase
-from vaegan_tf.run_directory import run_lock
+from vaegan_tf.run_directory import remove_partial_files, run_lock
 
 BACKUP = "backup"
 """The run directory's resume backup folder (``RunBackup``)."""
@@ -83,15 +84,24 @@ def run_fingerprint(preset: PresetBase, seed: int | None) -> dict[str, Any]:
     return {**preset.to_dict(), "seed": seed}
 
 
+def fingerprint_defaults(preset: PresetBase) -> dict[str, Any]:
+    """The class defaults of ``preset``'s fields: a backup made before a field existed
+    resumes a run that has it at its default."""
+    return {field.name: field.default for field in dataclasses.fields(preset)
+            if field.default is not dataclasses.MISSING}
+
+
 def saved_state(
     directory: str | os.PathLike, preset: PresetBase, seed: int | None
 ) -> dict[str, Any] | None:
     """The resume backup's state in run ``directory``, or None without one; ``ValueError``
-    naming the first difference if it backs up another preset or seed."""
+    naming the first difference if it backs up another preset or seed, ``BackupError``
+    (a ``ValueError``) naming the file if the backup is unreadable or incomplete."""
     backup_dir = Path(directory) / BACKUP
     state = RunBackup.read_state(backup_dir)
     if state is not None:
-        check_fingerprint(state, run_fingerprint(preset, seed), backup_dir)
+        check_fingerprint(state, run_fingerprint(preset, seed), backup_dir,
+                          fingerprint_defaults(preset))
     return state
 
 
@@ -102,10 +112,44 @@ def check_training_steps(train_data: tf.data.Dataset, preset: PresetBase) -> Non
         return
     critic = (f" × {preset.discriminator_steps} critic steps"
               if preset.images_per_step != preset.batch_size else "")
-    raise ValueError(
+    raise RunSetupError(
         f"no training step: a train step takes {preset.images_per_step} images (--batch-size "
         f"{preset.batch_size}{critic}), more than the training data holds; lower --batch-size "
         "or use more data")
+
+
+class RunSetupError(ValueError):
+    """A run refused before its first step (nothing written): the message says why."""
+
+
+AUTO = "auto"
+"""``best_by``'s default: the VAE-GAN's ``val_encoder_loss`` when validated, else the
+MNIST-FID when it is measured, else no best checkpoint."""
+
+
+def log_keys(model: AdversarialModel, validation: bool,
+             extra_callbacks: list[keras.callbacks.Callback]) -> set[str]:
+    """The keys every epoch of a run of ``model`` logs: its loss trackers (``val_`` ones too
+    with ``validation``), each network's learning rate, and what ``extra_callbacks`` add
+    (their ``log_keys(model)``)."""
+    trackers = {metric.name for metric in model.metrics}
+    keys = trackers | {f"{name}_learning_rate" for name in model.network_names}
+    if validation:
+        keys |= {f"val_{name}" for name in trackers}
+    for callback in extra_callbacks:
+        keys |= set(getattr(callback, "log_keys", lambda model: ())(model))
+    return keys
+
+
+def checked_best_by(best_by: str | None, keys: set[str]) -> str | None:
+    """``best_by`` resolved (``"auto"``) and checked against the run's log ``keys`` before the
+    first step: ``ValueError`` listing the keys if the run will never log it."""
+    if best_by == AUTO:
+        return next((key for key in ("val_encoder_loss", "mnist_fid") if key in keys), None)
+    if best_by and best_by not in keys:
+        raise RunSetupError(f"best_by {best_by!r} is not a key of this run's history; it will "
+                         f"have: {', '.join(sorted(keys))}")
+    return best_by or None
 
 
 def run_callbacks(
@@ -142,7 +186,7 @@ def run_callbacks(
     saving = [LatestCheckpoint(directory / "model.keras", directory / "latest")] \
         if checkpoint else []
     if checkpoint and best_by:
-        saving.append(BestCheckpoint(directory / "best", monitor=best_by))
+        saving.append(BestCheckpoint(directory / "best", monitor=best_by, interrupt=interrupt))
     callbacks = [
         interrupt,
         NonFiniteGuard(),
@@ -164,6 +208,7 @@ def run_callbacks(
         callbacks.append(RunBackup(
             directory / BACKUP, stateful, fingerprint=run_fingerprint(preset, seed),
             interrupt=interrupt, data_order=data_order,
+            fingerprint_defaults=fingerprint_defaults(preset),
         ))
     return callbacks, grids, gif
 
@@ -188,7 +233,7 @@ def train(
     checkpoint: bool = True,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
     resume: bool = False,
-    best_by: str | None = "val_encoder_loss",
+    best_by: str | None = AUTO,
 ) -> tuple[keras.callbacks.History, RunFiles]:
     """Fits a compiled model and writes everything a run produces into ``directory``.
 
@@ -215,27 +260,35 @@ def train(
         resume: Continue from ``directory/backup`` when it holds a backup of this preset and
             seed (weights, optimizers, schedule, RNG states, history, grids); ``ValueError``
             if it holds another configuration's. False starts over and deletes the backup.
-        best_by: The log key (lower is better) that picks the best checkpoint; None, or a
-            ``val_`` key without ``validation_data``, keeps no best checkpoint.
+        best_by: The log key (lower is better) that picks the best checkpoint, None for no
+            best checkpoint, or ``"auto"``: ``val_encoder_loss`` with validation data,
+            else ``mnist_fid`` when an extra callback logs it, else none. A key the run
+            will not log raises ``ValueError`` before training.
 
     Returns:
         The history of the whole run (restored epochs included) and the files written.
     """
     if epochs <= 0:
-        raise ValueError(f"epochs must be positive, got {epochs}")
+        raise RunSetupError(f"epochs must be positive, got {epochs}")
     check_training_steps(train_data, preset)
+    best_by = checked_best_by(best_by, log_keys(model, validation_data is not None,
+                                                extra_callbacks or []))
     if schedule is not None and schedule != 1 and validation_data is None:
-        raise ValueError(f"Learning-rate schedule {schedule} needs validation_data")
+        raise RunSetupError(f"Learning-rate schedule {schedule} needs validation_data")
     directory = Path(directory)
-    if best_by and best_by.startswith("val_") and validation_data is None:
-        best_by = None
     callbacks, grids, gif = run_callbacks(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
         checkpoint, extra_callbacks, epochs, best_by, getattr(train_data, "epoch_shuffle", None),
     )
     with run_lock(directory):  # one training per run directory (run_directory.py)
         state = saved_state(directory, preset, seed) if resume and checkpoint else None
+        if state is not None:  # before anything is written: a refused resume touches nothing
+            check_seed_generators(state, model, directory / BACKUP)
         directory.mkdir(parents=True, exist_ok=True)
+        leftovers = remove_partial_files(directory)
+        if leftovers:
+            print(f"Removed {len(leftovers)} unfinished file(s) of a save that was interrupted: "
+                  f"{', '.join(str(path) for path in leftovers)}")
         if not resume:
             shutil.rmtree(directory / BACKUP, ignore_errors=True)
         config_path = write_text_atomically(directory / "config.json", json.dumps({

@@ -2,7 +2,12 @@
 checkpoints and the resume backup."""
 
 from vaegan_tf.animation import render_gif, select_gif_frames
-from vaegan_tf.callbacks.backup import RunBackup, check_fingerprint
+from vaegan_tf.callbacks.backup import (
+    BackupError,
+    RunBackup,
+    check_fingerprint,
+    check_seed_generators,
+)
 from vaegan_tf.callbacks.checkpoint import (
     BestCheckpoint,
     LatestCheckpoint,
@@ -29,6 +34,7 @@ from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
     "QUALITY_KEYS",
+    "BackupError",
     "BestCheckpoint",
     "ConstantRule",
     "EpochSummary",
@@ -47,6 +53,7 @@ __all__ = [
     "SampleGrid",
     "TensorBoardLogger",
     "check_fingerprint",
+    "check_seed_generators",
     "learning_rate_schedule",
     "render_gif",
     "save_atomically",

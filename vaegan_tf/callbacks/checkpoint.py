@@ -11,6 +11,8 @@ from typing import Any
 
 import keras
 
+from vaegan_tf.callbacks.interrupt import GracefulInterrupt
+
 
 def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
     """Calls ``write(temporary_path)`` beside ``path``, then renames the result onto ``path``.
@@ -86,12 +88,15 @@ class BestCheckpoint(keras.callbacks.Callback):
     """Keeps the epoch with the lowest ``monitor`` value: ``model.keras``, the three networks and
     ``best.json`` (epoch, value, monitor) in ``directory``, all written atomically.
 
-    Epochs without a finite value (e.g. a quality score on a skipped epoch) are passed over.
+    Epochs without a finite value (e.g. a quality score on a skipped epoch) are passed over,
+    and so is a partial epoch ended by Ctrl-C: its logs average fewer batches and cannot be
+    resumed from, so it never becomes the best.
 
     Args:
         directory: Where the best checkpoint lives (e.g. ``run/best``).
         monitor: A key of the epoch logs; lower is better. ``val_encoder_loss`` (the VAE part's
             validation loss: KL plus the learned-similarity term) by default.
+        interrupt: The run's ``GracefulInterrupt``, to recognise a partial epoch.
 
     Attributes:
         best: The lowest value so far (inf before the first).
@@ -104,10 +109,12 @@ class BestCheckpoint(keras.callbacks.Callback):
 
     INFO = "best.json"
 
-    def __init__(self, directory: str | os.PathLike, monitor: str = "val_encoder_loss") -> None:
+    def __init__(self, directory: str | os.PathLike, monitor: str = "val_encoder_loss",
+                 interrupt: GracefulInterrupt | None = None) -> None:
         super().__init__()
         self.directory = Path(directory)
         self.monitor = monitor
+        self.interrupt = interrupt
         self.best = math.inf
         self.best_epoch: int | None = None
 
@@ -119,7 +126,8 @@ class BestCheckpoint(keras.callbacks.Callback):
                 f"(they have {sorted(logs or {})})"
             )
         value = float(value)
-        if not math.isfinite(value) or value >= self.best:
+        partial = self.interrupt is not None and self.interrupt.interrupted
+        if partial or not math.isfinite(value) or value >= self.best:
             return
         save_model_and_networks(self.model, self.directory / "model.keras", self.directory)
         self.best, self.best_epoch = value, epoch

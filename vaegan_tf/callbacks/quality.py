@@ -53,12 +53,16 @@ class MnistQuality(keras.callbacks.Callback):
         self.json_path = Path(json_path) if json_path is not None else None
         self.results: list[dict[str, Any]] = []
 
+    @staticmethod
+    def log_keys(model: keras.Model) -> tuple[str, ...]:
+        """The keys this callback adds to ``model``'s epoch logs."""
+        return (*QUALITY_KEYS, CLASS_MATCH) if model.num_classes else QUALITY_KEYS
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None:
             return
         if (epoch + 1) % self.every:
-            keys = (*QUALITY_KEYS, CLASS_MATCH) if self.model.num_classes else QUALITY_KEYS
-            logs.update({key: math.nan for key in keys})
+            logs.update({key: math.nan for key in self.log_keys(self.model)})
             return
         result = score_mnist_model(self.model, self.samples, self.seed)
         logs.update({key: float(result[key]) for key in (*QUALITY_KEYS, CLASS_MATCH)

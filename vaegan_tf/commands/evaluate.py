@@ -30,7 +30,7 @@ TABLE_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", 
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
+    parser = cli.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
                                      formatter_class=cli.HelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a saved model (.keras) to sample from")
@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
                         help="score the first --samples real digits of this split: the floor")
     parser.add_argument("--samples", type=cli.positive_int, default=10000,
                         help="prior samples to draw from --model (digits for --real-mnist)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sampled latents")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the sampled latents")
     parser.add_argument("--reference", default=None,
                         help="RGB only: real images to compare with (a folder or lfw-mini)")
     parser.add_argument("--weights", default="imagenet",
@@ -58,15 +58,20 @@ def folder_images(folder: str) -> np.ndarray:
     from PIL import Image
 
     paths = data.list_images(folder)
-    with Image.open(paths[0]) as first:
-        mnist_like = first.size == (28, 28)
     images = []
     for path in paths:
-        with Image.open(path) as image:
-            if mnist_like:
-                pixels = np.asarray(image.convert("L").resize((28, 28)), np.float32)[..., None]
-            else:
-                pixels = data.prepare_image(image, 64).astype(np.float32)
+        try:
+            with Image.open(path) as image:
+                if not images:
+                    mnist_like = image.size == (28, 28)
+                if mnist_like:
+                    pixels = np.asarray(image.convert("L").resize((28, 28)), np.float32)
+                    pixels = pixels[..., None]
+                else:
+                    pixels = data.prepare_image(image, 64).astype(np.float32)
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            # Scores over a folder must cover the whole folder: refuse rather than skip.
+            raise ValueError(f"cannot score {path}: {error}") from None
         images.append(pixels / 255.0)
     return np.stack(images)
 
@@ -115,6 +120,14 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     args = parse_args(argv, prog)
+    out = Path(args.json) if args.json else (
+        Path(args.model).parent if args.model else Path(".")) / "evaluation.json"
+    try:
+        if args.json or out.parent.is_dir():  # else the missing --model is the error to show
+            cli.check_writable(out, "--json")
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     cli.start_tensorflow(args)
     try:
         result = evaluate(args)
@@ -127,8 +140,6 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             print(f"| {key} | {result[key]:.4g} |")
     if "class_counts" in result:
         print(f"\nclass counts: {result['class_counts']}")
-    default = Path(args.model).parent if args.model else Path(".")
-    out = Path(args.json) if args.json else default / "evaluation.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nprotocol: {json.dumps(result['protocol'])}\nwritten: {out}")
     return 0

@@ -6,17 +6,16 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from vaegan_tf import cli
 from vaegan_tf.animation import FRAME_DURATION_MS, render_gif, select_gif_frames
-from vaegan_tf.cli import HelpFormatter
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__.splitlines()[0], formatter_class=HelpFormatter,
+    parser = cli.ArgumentParser(
+        prog=prog, description=__doc__.splitlines()[0], formatter_class=cli.HelpFormatter,
     )
     parser.add_argument("folder", type=Path, help="folder holding the grid images")
     parser.add_argument("--pattern", default="image_at_epoch_*.png", help="glob of the grids")

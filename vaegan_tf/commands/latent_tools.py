@@ -28,11 +28,11 @@ from vaegan_tf.plotting import save_image_grid
 
 
 def _parser(prog: str | None, description: str, out: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description,
+    parser = cli.ArgumentParser(prog=prog, description=description,
                                      formatter_class=cli.HelpFormatter)
     parser.add_argument("--model", required=True, help="a saved model (.keras)")
     parser.add_argument("--out", default=out, help="output file")
-    parser.add_argument("--seed", type=int, default=0, help="seed of any random draw")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seed of any random draw")
     cli.add_verbose_argument(parser)
     return parser
 

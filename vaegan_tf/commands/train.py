@@ -33,21 +33,19 @@ def is_mnist(preset: PresetBase) -> bool:
     return preset.dataset == "mnist"
 
 
-def default_best_by(preset: PresetBase, metrics_every: int) -> str | None:
-    """The VAE-GAN's validation encoder loss; for GANs (whose losses say little about the
-    samples) the MNIST-FID when it is measured, else no best checkpoint."""
-    if preset.family == "vaegan":
-        return "val_encoder_loss"
-    return "mnist_fid" if metrics_every else None
-
-
 def read_config(path: str) -> dict[str, Any]:
     """Preset fields from a JSON or YAML file (a mapping of field names to values)."""
     text = Path(path).read_text()
     if Path(path).suffix.lower() in (".yaml", ".yml"):
         import yaml
 
-        values = yaml.safe_load(text)
+        try:
+            values = yaml.safe_load(text)  # safe: a python/* tag is refused, never run
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ValueError(f"not valid YAML{where}: {problem}") from None
     else:
         values = json.loads(text)
     if not isinstance(values, dict):
@@ -60,7 +58,7 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
                  default_preset: str = "mnist", prog: str | None = None
                  ) -> argparse.ArgumentParser:
     """The ``train`` options; ``presets`` limits ``--preset`` (the face script's face presets)."""
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog=prog, description=__doc__.splitlines()[0], formatter_class=cli.HelpFormatter)
     parser.add_argument("--preset", choices=list(presets), default=default_preset,
                         metavar="PRESET",
@@ -172,8 +170,6 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error(f"--metrics-every must be >= 0, got {args.metrics_every}")
     if args.metrics_every and not mnist:
         parser.error("--metrics-every applies to MNIST presets; use scripts/evaluate.py for RGB")
-    if args.best_by is None:
-        args.best_by = default_best_by(args.preset, args.metrics_every)
     if args.attributes is not None and not getattr(args.preset, "num_attributes", 0):
         parser.error(f"--attributes applies to attribute-conditional presets (c...-faces), "
                      f"not {args.preset.name}")
@@ -270,8 +266,12 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
     with contextlib.ExitStack() as held:
         try:
             held.enter_context(run_lock(args.out))
-        except (RunDirectoryError, OSError) as error:  # in use, or not writable
+        except RunDirectoryError as error:  # in use by another training
             print(f"error: {error}", file=sys.stderr)
+            return 2
+        except OSError as error:  # cannot be created or written
+            print(f"error: --out {args.out}: cannot write the run directory there "
+                  f"({error.strerror or error})", file=sys.stderr)
             return 2
         stop = cli.prepare_run_directory(args, args.preset)
         if stop is not None:

