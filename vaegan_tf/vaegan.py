@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras import ops
 
 from vaegan_tf import losses
-from vaegan_tf.adversarial import AdversarialModel
+from vaegan_tf.adversarial import AdversarialModel, after_all
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
 from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
@@ -233,15 +233,16 @@ class VAEGAN(AdversarialModel):
             for name, tape in zip(self.network_names, tapes, strict=True)
         ]
         updates = self._gate(real_cost, fake_cost)
-        for name, network_gradients in zip(self.network_names, gradients, strict=True):
-            optimizer = self.optimizer_of(name)
-            pairs = list(zip(network_gradients, getattr(self, name).trainable_variables,
-                             strict=True))
-            if name in updates:
-                tf.cond(updates[name], functools.partial(_apply, optimizer, pairs),
-                        lambda: tf.constant(False))
-            else:
-                optimizer.apply_gradients(pairs)
+        with after_all(gradients):
+            for name, network_gradients in zip(self.network_names, gradients, strict=True):
+                optimizer = self.optimizer_of(name)
+                pairs = list(zip(network_gradients, getattr(self, name).trainable_variables,
+                                 strict=True))
+                if name in updates:
+                    tf.cond(updates[name], functools.partial(_apply, optimizer, pairs),
+                            lambda: tf.constant(False))
+                else:
+                    optimizer.apply_gradients(pairs)
         for name in updates:
             batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
         return self._track(batch_losses)
