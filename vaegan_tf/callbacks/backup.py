@@ -104,6 +104,7 @@ def check_fingerprint(state: dict[str, Any], fingerprint: Any, backup_dir: str |
                     f"{expected.get(key)!r}; use another run directory, or delete "
                     f"{backup_dir} to start over"
                 )
+        return  # the differences are fields added since, at their defaults
     raise ValueError(f"{backup_dir} backs up a run of another configuration")
 
 
