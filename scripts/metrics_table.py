@@ -1,6 +1,8 @@
 """Print a Markdown table of sample-quality scores from runs' metrics.json files and floors.
 
-Each ``--run LABEL=RUN_DIR`` contributes one row per evaluated epoch (or only those of
+The FID and KID columns hold each row's ``NAME_fid`` / ``NAME_kid`` (the classifier it was
+scored with), titled by the name when all rows share it (``MNIST-FID``). Each ``--run
+LABEL=RUN_DIR`` contributes one row per evaluated epoch (or only those of
 ``--epoch N``, repeatable); each ``--floor LABEL=FILE.json`` (from ``scripts/evaluate.py
 --real-mnist``) one row. A run with a ``timing.json`` (``img/zoo/run_zoo.sh``) adds its wall
 minutes per epoch; a class-conditional run its ``class_match``.
@@ -19,8 +21,20 @@ import sys
 from pathlib import Path
 
 COLUMNS = (("mode_coverage", "coverage", "{:d}"), ("kl_to_uniform", "KL to uniform", "{:.4f}"),
-           ("mnist_fid", "MNIST-FID", "{:.2f}"), ("mnist_kid", "MNIST-KID", "{:.3f}"),
+           ("fid", "FID", "{:.2f}"), ("kid", "KID", "{:.3f}"),
            ("inception_score", "IS", "{:.2f}"))
+TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+"""How a classifier's name is written in the FID and KID column titles."""
+
+
+def with_classifier(result: dict) -> dict:
+    """``result`` with its ``NAME_fid`` / ``NAME_kid`` also as ``fid`` / ``kid``, and the
+    classifier's ``NAME``."""
+    name = next((key[:-len("_fid")] for key in result if key.endswith("_fid")), None)
+    if name is None:
+        return result
+    return {**result, "classifier": name, "fid": result[f"{name}_fid"],
+            "kid": result[f"{name}_kid"]}
 
 
 def labelled(text: str) -> tuple[str, Path]:
@@ -63,11 +77,16 @@ def main(argv: list[str] | None = None) -> int:
             timing = minutes_per_epoch(directory)
             for result in json.loads((directory / "metrics.json").read_text()):
                 if args.epoch is None or result["epoch"] in args.epoch:
-                    rows.append((label, str(result["epoch"]), {**result, **timing}))
+                    rows.append((label, str(result["epoch"]),
+                                 with_classifier({**result, **timing})))
         for label, path in args.floor:
-            rows.append((label, "", json.loads(path.read_text())))
-        columns = COLUMNS + tuple(column for column in OPTIONAL
-                                  if any(column[0] in result for _, _, result in rows))
+            rows.append((label, "", with_classifier(json.loads(path.read_text()))))
+        names = {result.get("classifier") for _, _, result in rows} - {None}
+        prefix = TITLES.get(*names, *names) + "-" if len(names) == 1 else ""
+        columns = tuple((key, prefix + title if key in ("fid", "kid") else title, template)
+                        for key, title, template in COLUMNS)
+        columns += tuple(column for column in OPTIONAL
+                         if any(column[0] in result for _, _, result in rows))
         lines = ["| run | epoch | " + " | ".join(title for _, title, _ in columns) + " |",
                  "|---|---:|" + "---:|" * len(columns)]
         lines += [row(label, epoch, result, columns) for label, epoch, result in rows]

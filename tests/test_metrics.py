@@ -69,7 +69,8 @@ def test_class_statistics():
     assert scores.mode_coverage(np.array([100] * 9 + [48])) == 10
     assert scores.kl_to_uniform(scores.class_histogram(balanced)) == pytest.approx(0.0)
     assert scores.kl_to_uniform(scores.class_histogram(one_class)) == pytest.approx(math.log(10))
-    assert scores.inception_score(balanced)[0] == pytest.approx(10.0, rel=1e-6)
+    # In order (seed None), each of the 10 splits of ``balanced`` holds every class equally.
+    assert scores.inception_score(balanced, seed=None)[0] == pytest.approx(10.0, rel=1e-6)
     assert scores.inception_score(one_class)[0] == pytest.approx(1.0, rel=1e-6)
     assert scores.inception_score(np.full((100, 10), 0.1))[0] == pytest.approx(1.0, rel=1e-6)
 
@@ -126,3 +127,13 @@ def test_missing_imagenet_weights_say_where_to_put_them(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="copy the file to") as raised:
         inception.inception_features(np.zeros((1, 64, 64, 3), np.float32))
     assert str(expected) in str(raised.value)
+
+
+def test_inception_score_shuffles_before_splitting_samples_sorted_by_class():
+    """Issue 12: 1000 confident samples sorted by class (a folder named by class) put one
+    class in each of the 10 splits: without the shuffle IS is 1, with it close to 10."""
+    sorted_by_class = np.repeat(np.eye(10), 100, axis=0)
+    assert scores.inception_score(sorted_by_class, 10, seed=None)[0] == pytest.approx(1.0)
+    shuffled, _ = scores.inception_score(sorted_by_class, 10, seed=0)
+    assert shuffled > 9.0
+    assert scores.inception_score(sorted_by_class, 10, seed=0)[0] == shuffled  # seeded

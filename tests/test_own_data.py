@@ -106,3 +106,53 @@ def test_train_uses_the_data_it_was_given_or_says_why_not(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--data", str(folder), "--metrics-every", "1"])
     assert "says nothing about other data" in capsys.readouterr().err
+
+
+def test_a_classifier_for_your_data_scores_its_samples(tmp_path, capsys):
+    import json
+
+    from vaegan_tf.commands import evaluate, train_classifier
+    from vaegan_tf.metrics.classifier import file_sha256, load_classifier
+
+    folder = idx_folder(tmp_path / "fashion", train=300, test=100)
+    out = tmp_path / "classifiers"
+    assert train_classifier.main(["--data", str(folder), "--name", "toy", "--out", str(out),
+                                  "--epochs", "1", "--batch-size", "50"]) == 0
+    record = json.loads((out / "toy_classifier.json").read_text())
+    weights = out / "toy_classifier.weights.h5"
+    assert record["sha256"] == file_sha256(weights) and record["classes"] == 10
+    assert record["test_images"] == 100 and 0.0 <= record["test_accuracy"] <= 1.0
+    assert weights.stat().st_size < 2**20  # weights only, no optimizer state
+    classifier = load_classifier(out, "toy")
+    assert classifier.image_shape == (28, 28, 1) and classifier.classes == 10
+
+    run = tmp_path / "run"
+    assert train.main(["--data", str(folder), "--out", str(run), "--classifier",
+                       str(out / "toy"), "--metrics-samples", "200", *TOY]) == 0
+    history = json.loads((run / "history.json").read_text())
+    assert {"toy_fid", "toy_kid", "mode_coverage"} <= set(history)
+    protocol = json.loads((run / "metrics.json").read_text())[0]["protocol"]
+    assert protocol["reference"] == f"validation:arrays:{folder}"
+    assert protocol["reference_count"] == 100 and protocol["weights_sha256"] == record["sha256"]
+    # KID's subsets cannot be larger than the 100 real images: the protocol says so.
+    assert protocol["kid"]["subset_size"] == 100
+    assert protocol["kid"]["subset_size_requested"] == 1000
+    capsys.readouterr()
+
+    floor = tmp_path / "floor.json"
+    assert evaluate.main(["--real-data", "--classifier", str(out / "toy"), "--data",
+                          str(folder), "--samples", "300", "--json", str(floor)]) == 0
+    assert "| toy_fid |" in capsys.readouterr().out
+    assert json.loads(floor.read_text())["protocol"]["real_data"] == f"train:arrays:{folder}"
+
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")  # another file
+    with pytest.raises(ValueError, match="does not match the SHA-256"):
+        load_classifier(out, "toy")
+
+
+def test_the_shipped_fashion_mnist_classifier_is_small_and_recorded():
+    from vaegan_tf.metrics.classifier import shipped_classifier
+
+    classifier = shipped_classifier("fashion_mnist")
+    assert classifier.record["weights_bytes"] < 2 * 2**20
+    assert classifier.record["test_accuracy"] > 0.88 and classifier.record["test_images"] == 10000

@@ -1,8 +1,8 @@
 """``python -m vaegan_tf`` / ``vaegan-tf``: one command line for training and evaluation.
 
-Subcommands: ``train``, ``evaluate``, ``gif``, ``sample``, ``reconstruct``, ``interpolate``,
-``walk``, ``arithmetic``; ``vaegan-tf SUBCOMMAND --help`` shows each one's options with their
-defaults.
+Subcommands: ``train``, ``evaluate``, ``gif``, ``train-classifier``, ``sample``,
+``reconstruct``, ``interpolate``, ``walk``, ``arithmetic``; ``vaegan-tf SUBCOMMAND --help``
+shows each one's options with their defaults.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ SUBCOMMANDS = {  # name: (module in vaegan_tf.commands, function, summary)
     "train": ("train", "main", "train any preset and write a run directory"),
     "evaluate": ("evaluate", "main", "score a saved model, a folder of images or real digits"),
     "gif": ("gif", "main", "render a progress GIF from a folder of sample grids"),
+    "train-classifier": ("train_classifier", "main",
+                         "a classifier of your labelled data, to score samples of it"),
     "sample": ("latent_tools", "sample", "a grid of prior samples from a saved model"),
     "reconstruct": ("latent_tools", "reconstruct", "originals above their reconstructions"),
     "interpolate": ("latent_tools", "interpolate", "decode between two images' codes (PNG, GIF)"),
@@ -27,7 +29,7 @@ SUBCOMMANDS = {  # name: (module in vaegan_tf.commands, function, summary)
 def usage() -> str:
     lines = ["usage: vaegan-tf SUBCOMMAND [options]   (vaegan-tf SUBCOMMAND --help)", "",
              "subcommands:"]
-    lines += [f"  {name:12s} {text}" for name, (_, _, text) in SUBCOMMANDS.items()]
+    lines += [f"  {name:16s} {text}" for name, (_, _, text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 

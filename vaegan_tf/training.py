@@ -123,8 +123,9 @@ class RunSetupError(ValueError):
 
 
 AUTO = "auto"
-"""``best_by``'s default: the VAE-GAN's ``val_encoder_loss`` when validated, else the
-MNIST-FID when it is measured, else no best checkpoint."""
+"""``best_by``'s default: the VAE-GAN's ``val_encoder_loss`` when validated, else the FID
+when it is measured (``mnist_fid``, or another classifier's ``NAME_fid``), else no best
+checkpoint."""
 
 
 def log_keys(model: AdversarialModel, validation: bool,
@@ -145,7 +146,8 @@ def checked_best_by(best_by: str | None, keys: set[str]) -> str | None:
     """``best_by`` resolved (``"auto"``) and checked against the run's log ``keys`` before the
     first step: ``ValueError`` listing the keys if the run will never log it."""
     if best_by == AUTO:
-        return next((key for key in ("val_encoder_loss", "mnist_fid") if key in keys), None)
+        fids = sorted(key for key in keys if key.endswith("_fid"))
+        return next((key for key in ("val_encoder_loss", *fids) if key in keys), None)
     if best_by and best_by not in keys:
         raise RunSetupError(f"best_by {best_by!r} is not a key of this run's history; it will "
                          f"have: {', '.join(sorted(keys))}")
@@ -262,8 +264,8 @@ def train(
             if it holds another configuration's. False starts over and deletes the backup.
         best_by: The log key (lower is better) that picks the best checkpoint, None for no
             best checkpoint, or ``"auto"``: ``val_encoder_loss`` with validation data,
-            else ``mnist_fid`` when an extra callback logs it, else none. A key the run
-            will not log raises ``ValueError`` before training.
+            else the FID (``mnist_fid``, ...) when an extra callback logs it, else none. A
+            key the run will not log raises ``RunSetupError`` before training.
 
     Returns:
         The history of the whole run (restored epochs included) and the files written.

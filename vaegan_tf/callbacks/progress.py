@@ -41,7 +41,8 @@ def epoch_line(epoch: int, epochs: int, logs: dict, elapsed: float,
         value = per_network(prefix, suffix, fmt)
         if value is not None:
             parts.append(f"{label} {value}")
-    for key in ("mode_coverage", "kl_to_uniform", "mnist_fid", "class_match"):
+    fids = sorted(key for key in logs if key.endswith("_fid"))  # mnist_fid, fashion_mnist_fid
+    for key in ("mode_coverage", "kl_to_uniform", *fids, "class_match"):
         value = logs.get(key)
         if value is not None and math.isfinite(float(value)):
             parts.append(f"{key} {float(value):.4g}")

@@ -11,16 +11,20 @@ from typing import Any
 import keras
 
 from vaegan_tf.callbacks.checkpoint import write_text_atomically
-from vaegan_tf.metrics.evaluation import score_mnist_model
+from vaegan_tf.metrics.classifier import Classifier
+from vaegan_tf.metrics.evaluation import score_model
 
 QUALITY_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid")
-"""The scores ``MnistQuality`` adds to the epoch logs (NaN on epochs it skips)."""
+"""The scores ``MnistQuality`` adds to the epoch logs with the shipped MNIST classifier (NaN
+on epochs it skips); another classifier names the last two after itself."""
 CLASS_MATCH = "class_match"
 """Added for class-conditional models: the share of samples classified as their class."""
 
 
 class MnistQuality(keras.callbacks.Callback):
-    """Scores ``samples`` prior samples with the MNIST metric suite every ``every`` epochs.
+    """Scores ``samples`` prior samples with the metric suite every ``every`` epochs: on the
+    shipped MNIST classifier against the 10k test digits, or on ``classifier`` against
+    ``reference`` (``evaluation.reference_set`` of the user's real images).
 
     The scores (``QUALITY_KEYS``) go into the epoch logs, so into ``fit``'s history, the CSV
     log and TensorBoard (``scalars/quality``, via ``TensorBoardLogger``); skipped epochs get
@@ -32,6 +36,9 @@ class MnistQuality(keras.callbacks.Callback):
         samples: Generated digits per evaluation (10 000 for the README's numbers).
         seed: Seed of the sampled latents (the same latents at every evaluation).
         json_path: Where to write the per-epoch results, e.g. ``run/metrics.json``.
+        classifier: Another classifier (``metrics.classifier.find_classifier``); its name
+            names the FID and KID keys (``fashion_mnist_fid``).
+        reference: The real images' ``reference_set`` for ``classifier``.
 
     Example:
         >>> model.fit(train, epochs=10, callbacks=[MnistQuality(every=1)])  # doctest: +SKIP
@@ -43,8 +50,14 @@ class MnistQuality(keras.callbacks.Callback):
         samples: int = 10000,
         seed: int = 0,
         json_path: str | os.PathLike | None = None,
+        classifier: Classifier | None = None,
+        reference: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        if (classifier is None) != (reference is None):
+            raise ValueError("Give classifier and reference together (or neither: MNIST's)")
+        self.classifier = classifier
+        self.reference = reference
         if every <= 0 or samples <= 1:
             raise ValueError(f"every must be positive and samples > 1, got {every}, {samples}")
         self.every = every
@@ -53,10 +66,11 @@ class MnistQuality(keras.callbacks.Callback):
         self.json_path = Path(json_path) if json_path is not None else None
         self.results: list[dict[str, Any]] = []
 
-    @staticmethod
-    def log_keys(model: keras.Model) -> tuple[str, ...]:
+    def log_keys(self, model: keras.Model) -> tuple[str, ...]:
         """The keys this callback adds to ``model``'s epoch logs."""
-        return (*QUALITY_KEYS, CLASS_MATCH) if model.num_classes else QUALITY_KEYS
+        name = "mnist" if self.classifier is None else self.classifier.name
+        keys = (*QUALITY_KEYS[:3], f"{name}_fid", f"{name}_kid")
+        return (*keys, CLASS_MATCH) if model.num_classes else keys
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None:
@@ -64,9 +78,9 @@ class MnistQuality(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             logs.update({key: math.nan for key in self.log_keys(self.model)})
             return
-        result = score_mnist_model(self.model, self.samples, self.seed)
-        logs.update({key: float(result[key]) for key in (*QUALITY_KEYS, CLASS_MATCH)
-                     if key in result})
+        result = score_model(self.model, self.samples, self.seed, self.classifier,
+                             self.reference)
+        logs.update({key: float(result[key]) for key in self.log_keys(self.model)})
         self.results.append({"epoch": epoch, **result})
         if self.json_path is not None:
             self.json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
 """``vaegan-tf evaluate``: score a saved VAE-GAN or images; print a table, write JSON.
 
 MNIST-shaped data (28x28 gray) gets the MNIST suite: mode coverage, KL to uniform, Inception
-Score on the shipped classifier, MNIST-FID and MNIST-KID against the 10k test digits. RGB data
+Score on the shipped classifier, MNIST-FID and MNIST-KID against the 10k test digits; with
+``--classifier`` and ``--data`` the same suite on that classifier against that data's
+validation split (``NAME_fid``, ``NAME_kid``). RGB data
 gets FID and KID on InceptionV3 features against ``--reference`` (a folder or lfw-mini), which
 needs the ImageNet weights in the Keras cache.
 
@@ -10,6 +12,8 @@ Examples:
     vaegan-tf evaluate --images my_digits/ --json my_digits.json
     vaegan-tf evaluate --real-mnist train --samples 10000
     vaegan-tf evaluate --model runs/faces/model.keras --reference lfw-mini
+    vaegan-tf evaluate --real-data --classifier fashion_mnist \
+        --data /usr/share/datasets/fashion-mnist --samples 10000
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     source.add_argument("--images", help="a folder of images to score")
     source.add_argument("--real-mnist", choices=("train", "test"),
                         help="score the first --samples real digits of this split: the floor")
+    source.add_argument("--real-data", action="store_true",
+                        help="with --classifier: score the first --samples training images of "
+                        "--data (the floor of that data)")
     parser.add_argument("--samples", type=cli.positive_int, default=10000,
                         help="prior samples to draw from --model (digits for --real-mnist)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the sampled latents")
@@ -44,11 +51,22 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
                         help="RGB only: real images to compare with (a folder or lfw-mini)")
     parser.add_argument("--weights", default="imagenet",
                         help="RGB only: InceptionV3 weights, 'imagenet' (Keras cache) or a file")
+    parser.add_argument(
+        "--classifier", default=None, metavar="NAME_OR_DIR/NAME",
+        help="score with this classifier (a shipped one, fashion_mnist, or DIR/NAME from "
+        "vaegan-tf train-classifier) against the validation split of --data")
+    parser.add_argument("--data", default=None,
+                        help="with --classifier: the real data (idx folder, .npz or images)")
     parser.add_argument("--json", default=None,
                         help="output JSON (default: evaluation.json next to --model, or in the "
                         "current folder for --images)")
     cli.add_verbose_argument(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.classifier is None) != (args.data is None):
+        parser.error("--classifier and --data go together")
+    if args.real_data and args.classifier is None:
+        parser.error("--real-data needs --classifier and --data")
+    return args
 
 
 def folder_images(folder: str) -> np.ndarray:
@@ -86,12 +104,47 @@ def rgb_reference(reference: str | None, size: int) -> tuple[np.ndarray, str]:
     return np.concatenate([batch.numpy() for batch in train]), reference
 
 
+def classifier_scores(args: argparse.Namespace) -> dict[str, Any]:
+    """``--classifier`` scores: a model's samples (or ``--real-data``'s first training images)
+    against the validation split of ``--data``."""
+    from vaegan_tf.metrics import evaluation
+    from vaegan_tf.metrics.classifier import find_classifier
+
+    classifier = find_classifier(args.classifier)
+    train, validation, source = data.user_datasets(
+        args.data, classifier.image_shape, 100, 1000, seed=args.seed, value_range=(0.0, 1.0))
+    if validation is None:
+        raise ValueError(f"--data {args.data} has no validation images to compare with")
+    reference = evaluation.reference_set(
+        evaluation.first_images(validation, 10000, (0.0, 1.0)), f"validation:{source}",
+        classifier)
+    classes = None
+    if args.model:
+        model = cli.load_model(args.model)
+        images = evaluation.generate(model, args.samples, args.seed)
+        classes = evaluation.sample_classes(model, args.samples)
+        value_range, described = model.data_range, {"model": str(args.model),
+                                                     "sample_seed": args.seed}
+    elif args.real_data:
+        images = evaluation.first_images(train, args.samples, (0.0, 1.0))
+        value_range, described = (0.0, 1.0), {"real_data": f"train:{source}"}
+    else:
+        images, value_range = folder_images(args.images), (0.0, 1.0)
+        described = {"images": str(args.images)}
+    result = evaluation.sample_scores(images, value_range, reference, classifier, args.seed,
+                                      classes)
+    result["protocol"].update(described)
+    return result
+
+
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from vaegan_tf.metrics import evaluation
 
     classes = None
+    if args.classifier:
+        return classifier_scores(args)
     if args.model:
         model = cli.load_model(args.model)
         images = evaluation.generate(model, args.samples, args.seed)
@@ -135,7 +188,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("| score | value |\n|---|---:|")
-    for key in TABLE_KEYS:
+    for key in (*TABLE_KEYS, *sorted(key for key in result if key.endswith(("_fid", "_kid"))
+                                     and key not in TABLE_KEYS)):
         if key in result:
             print(f"| {key} | {result[key]:.4g} |")
     if "class_counts" in result:

@@ -108,6 +108,12 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
     parser.add_argument("--metrics-samples", type=cli.positive_int, default=10000,
                         help="MNIST: generated digits per evaluation")
     parser.add_argument(
+        "--classifier", default=None, metavar="NAME_OR_DIR/NAME",
+        help="score your data's samples with this classifier instead of the MNIST one: a "
+        "shipped one (fashion_mnist) or DIR/NAME from vaegan-tf train-classifier; the "
+        "reference images are the validation split (keys NAME_fid, NAME_kid; turns on "
+        "--metrics-every 1)")
+    parser.add_argument(
         "--attributes", default=None, metavar="FILE",
         help="attribute-conditional face presets (cdcgan-faces, ...): a CelebA-style "
         "list_attr_celeba.txt naming every image of --data (default: the one in --data or "
@@ -161,11 +167,18 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         own_data = mnist and args.data is not None and prepared_tfds_mnist(args.data) is None
     except ValueError as error:  # a TFDS dir whose metadata would import code
         parser.error(str(error))
+    if args.classifier is not None and not own_data:
+        parser.error("--classifier scores your own data (--data) with its classifier; MNIST "
+                     "runs use the shipped MNIST classifier")
     if args.metrics_every is None:
-        args.metrics_every = 1 if mnist and not own_data else 0
-    if args.metrics_every and own_data:
+        args.metrics_every = 1 if mnist and (not own_data or args.classifier) else 0
+    if args.metrics_every and own_data and args.classifier is None:
         parser.error("--metrics-every scores samples with the shipped MNIST digit classifier, "
-                     f"which says nothing about other data (--data {args.data}); drop it")
+                     f"which says nothing about other data (--data {args.data}); give "
+                     "--classifier (vaegan-tf train-classifier) or drop it")
+    if args.classifier is not None and args.no_validation:
+        parser.error("--classifier compares samples with the validation images; drop "
+                     "--no-validation")
     if args.metrics_every < 0:
         parser.error(f"--metrics-every must be >= 0, got {args.metrics_every}")
     if args.metrics_every and not mnist:
@@ -217,6 +230,31 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
     )
     return train_data, validation_data, str(source) + (
         "" if attributes is None else f" with attributes {attributes}")
+
+
+REFERENCE_IMAGES = 10000
+"""Validation images that ``--classifier`` scores compare samples with (at most)."""
+
+
+def user_scoring(spec: str, validation_data: Any, preset: PresetBase, source: str
+                 ) -> dict[str, Any]:
+    """``MnistQuality``'s ``classifier`` and ``reference`` for ``--classifier spec``: the
+    classifier, and the reference set of up to ``REFERENCE_IMAGES`` validation images.
+
+    Raises:
+        ValueError: the classifier takes another image shape than the preset's, or its file
+            does not match its record.
+    """
+    from vaegan_tf.metrics.classifier import find_classifier
+    from vaegan_tf.metrics.evaluation import first_images, reference_set
+
+    classifier = find_classifier(spec)
+    if classifier.image_shape != tuple(preset.image_shape):
+        raise ValueError(f"the classifier takes {classifier.image_shape} images, the preset "
+                         f"makes {tuple(preset.image_shape)}")
+    images = first_images(validation_data, REFERENCE_IMAGES, preset.data_range)
+    return {"classifier": classifier,
+            "reference": reference_set(images, f"validation:{source}", classifier)}
 
 
 ATTRIBUTE_LIST = "list_attr_celeba.txt"
@@ -284,9 +322,15 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
             return 2
         print(f"Data: {source}")
         args.data = source
+        try:
+            scoring = {} if args.classifier is None else user_scoring(
+                args.classifier, validation_data, args.preset, source)
+        except (OSError, ValueError) as error:
+            print(f"error: --classifier {args.classifier}: {error}", file=sys.stderr)
+            return 2
         quality = [] if not args.metrics_every else [MnistQuality(
             args.metrics_every, args.metrics_samples, args.seed,
-            Path(args.out) / "metrics.json")]
+            Path(args.out) / "metrics.json", **scoring)]
         return cli.train_and_report(args, args.preset, train_data, validation_data,
                                     prog or "vaegan-tf train", extra_callbacks=quality)
 

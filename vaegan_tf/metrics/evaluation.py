@@ -1,4 +1,5 @@
-"""Scoring generated images: the MNIST metric suite, and sampling a model for it.
+"""Scoring generated images: the metric suite on a classifier's outputs and features (the
+shipped MNIST one by default, or one trained for the user's data), and sampling a model.
 
 Every result carries its protocol (sample count, reference set, feature extractor and the
 SHA-256 of its weights), because a score without its protocol cannot be compared.
@@ -11,14 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from vaegan_tf.data import MNIST_SHAPE, load_mnist
+from vaegan_tf.data import load_mnist
 from vaegan_tf.metrics import scores
-from vaegan_tf.metrics.classifier import (
-    WEIGHTS_FILE,
-    file_sha256,
-    mnist_classifier,
-    weights_directory,
-)
+from vaegan_tf.metrics.classifier import Classifier, shipped_classifier
 from vaegan_tf.plotting import to_unit_range
 
 FAIR_SHARE_FRACTION = 0.5
@@ -27,24 +23,32 @@ KID_SUBSET_SIZE = 1000
 IS_SPLITS = 10
 
 
-def classify_mnist(images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N, 10) and penultimate features (N, 128) of 28×28×1 images in
-    [0, 1] from the shipped MNIST classifier."""
+def classify(images: np.ndarray, classifier: Classifier | None = None,
+             batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (N, K) and penultimate features (N, 128) of images in [0, 1] from
+    ``classifier`` (default: the shipped MNIST classifier)."""
+    classifier = classifier or shipped_classifier("mnist")
     images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1:] != MNIST_SHAPE:
-        raise ValueError(f"Expected MNIST images of shape (N, 28, 28, 1), got {images.shape}")
-    probabilities, features = mnist_classifier().predict(images, batch_size=batch_size,
-                                                         verbose=0)
+    if images.ndim != 4 or images.shape[1:] != classifier.image_shape:
+        raise ValueError(f"The {classifier.name} classifier takes images of shape (N, "
+                         f"{', '.join(map(str, classifier.image_shape))}), got {images.shape}")
+    probabilities, features = classifier.model.predict(images, batch_size=batch_size,
+                                                       verbose=0)
     return probabilities, features
 
 
-@functools.lru_cache(maxsize=2)
-def mnist_reference(split: str = "test") -> dict[str, Any]:
-    """Features, their statistics and the class probabilities of a real MNIST split."""
-    images = load_mnist(split).images[..., np.newaxis].astype(np.float32) / 255.0
-    probabilities, features = classify_mnist(images)
+def classify_mnist(images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """``classify`` with the shipped MNIST classifier."""
+    return classify(images, None, batch_size)
+
+
+def reference_set(images: np.ndarray, name: str, classifier: Classifier | None = None
+                  ) -> dict[str, Any]:
+    """Features, their statistics and the class probabilities of real ``images`` in [0, 1]
+    (what FID and KID compare samples with), called ``name`` in the protocol."""
+    probabilities, features = classify(images, classifier)
     return {
-        "name": f"mnist:{split}",
+        "name": name,
         "count": len(images),
         "features": features,
         "statistics": scores.feature_statistics(features),
@@ -52,16 +56,92 @@ def mnist_reference(split: str = "test") -> dict[str, Any]:
     }
 
 
-def mnist_protocol(samples: int, reference: str) -> dict[str, Any]:
+def first_images(dataset: Any, count: int, value_range: tuple[float, float]) -> np.ndarray:
+    """The first ``count`` images of a batched dataset (of images, or of ``(images,
+    labels)``) in ``value_range``, mapped to [0, 1]."""
+    batches, held = [], 0
+    for batch in dataset:
+        images = np.asarray(batch[0] if isinstance(batch, tuple) else batch)
+        batches.append(images)
+        held += len(images)
+        if held >= count:
+            break
+    if not batches:
+        raise ValueError("the dataset holds no images (fewer than one batch?)")
+    return to_unit_range(np.concatenate(batches)[:count], value_range)
+
+
+@functools.lru_cache(maxsize=2)
+def mnist_reference(split: str = "test") -> dict[str, Any]:
+    """``reference_set`` of a real MNIST split."""
+    images = load_mnist(split).images[..., np.newaxis].astype(np.float32) / 255.0
+    return reference_set(images, f"mnist:{split}")
+
+
+def protocol(samples: int, reference: dict[str, Any], classifier: Classifier,
+             seed: int) -> dict[str, Any]:
+    """What a score was computed on and how; with it, two scores can be compared."""
     return {
         "samples": samples,
-        "reference": reference,
-        "feature_extractor": "vaegan_tf mnist_classifier (penultimate 128-d ReLU features)",
-        "weights_sha256": file_sha256(weights_directory() / WEIGHTS_FILE),
+        "reference": reference["name"],
+        "reference_count": reference["count"],
+        "feature_extractor": f"vaegan_tf {classifier.name}_classifier (penultimate 128-d "
+                             "ReLU features)",
+        "weights_sha256": classifier.sha256,
         "mode_coverage_fair_share_fraction": FAIR_SHARE_FRACTION,
         "kid": {"kernel": "cubic polynomial", "subsets": KID_SUBSETS,
-                "subset_size": KID_SUBSET_SIZE},
+                "subset_size": scores.kid_subset_size(samples, reference["count"],
+                                                      KID_SUBSET_SIZE),
+                "subset_size_requested": KID_SUBSET_SIZE, "seed": seed},
         "inception_score_splits": IS_SPLITS,
+        "inception_score_shuffle_seed": seed,
+    }
+
+
+def sample_scores(
+    images: np.ndarray,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    reference: dict[str, Any] | None = None,
+    classifier: Classifier | None = None,
+    seed: int = 0,
+    classes: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """The metric suite for generated images, on ``classifier``'s outputs and features.
+
+    Args:
+        images: (N, H, W, C) images in ``value_range``, at the classifier's shape.
+        value_range: Pixel range of ``images`` (a model's ``data_range``).
+        reference: The real images' ``reference_set`` (default: the 10k MNIST test digits).
+        classifier: Default: the shipped MNIST classifier.
+        seed: Seed of KID's subset draws and of the shuffle before the IS splits.
+        classes: The class each image was conditioned on (class-conditional models): adds
+            ``class_match`` and ``class_match_per_class`` (see ``class_match``).
+
+    Returns:
+        ``mode_coverage`` (classes with at least half their fair share), ``kl_to_uniform``
+        (nats), ``inception_score`` (+ ``_std``), ``NAME_fid``, ``NAME_kid`` (+ ``_std``;
+        NAME is the classifier's: ``mnist_fid``), ``class_counts`` and ``protocol``.
+    """
+    classifier = classifier or shipped_classifier("mnist")
+    reference = reference if reference is not None else mnist_reference("test")
+    probabilities, features = classify(to_unit_range(images, value_range), classifier)
+    counts = scores.class_histogram(probabilities)
+    inception, inception_std = scores.inception_score(probabilities, IS_SPLITS, seed)
+    kid, kid_std = scores.kernel_inception_distance(
+        features, reference["features"], KID_SUBSETS, KID_SUBSET_SIZE, seed)
+    name = classifier.name
+    return {
+        **({} if classes is None else class_match(probabilities, classes)),
+        "mode_coverage": scores.mode_coverage(counts, FAIR_SHARE_FRACTION),
+        "kl_to_uniform": scores.kl_to_uniform(counts),
+        "inception_score": inception,
+        "inception_score_std": inception_std,
+        f"{name}_fid": scores.frechet_distance(
+            scores.feature_statistics(features), reference["statistics"]),
+        f"{name}_kid": kid,
+        f"{name}_kid_std": kid_std,
+        "class_counts": counts.tolist(),
+        "protocol": protocol(len(images), reference, classifier, seed),
     }
 
 
@@ -72,41 +152,10 @@ def mnist_scores(
     seed: int = 0,
     classes: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The MNIST metric suite for generated digits.
-
-    Args:
-        images: (N, 28, 28, 1) images in ``value_range``.
-        value_range: Pixel range of ``images`` (a model's ``data_range``).
-        reference_split: The real digits FID/KID compare against (``"test"``: the 10k test
-            digits; ``"train"`` for the floor computed against the test set).
-        seed: Seed of KID's subset draws.
-        classes: The class each image was conditioned on (class-conditional models): adds
-            ``class_match`` and ``class_match_per_class`` (see ``class_match``).
-
-    Returns:
-        ``mode_coverage`` (classes with at least half their fair share), ``kl_to_uniform``
-        (nats), ``inception_score`` (+ ``_std``), ``mnist_fid``, ``mnist_kid`` (+ ``_std``),
-        ``class_counts`` and ``protocol``.
-    """
-    probabilities, features = classify_mnist(to_unit_range(images, value_range))
-    reference = mnist_reference(reference_split)
-    counts = scores.class_histogram(probabilities)
-    inception, inception_std = scores.inception_score(probabilities, IS_SPLITS)
-    kid, kid_std = scores.kernel_inception_distance(
-        features, reference["features"], KID_SUBSETS, KID_SUBSET_SIZE, seed)
-    return {
-        **({} if classes is None else class_match(probabilities, classes)),
-        "mode_coverage": scores.mode_coverage(counts, FAIR_SHARE_FRACTION),
-        "kl_to_uniform": scores.kl_to_uniform(counts),
-        "inception_score": inception,
-        "inception_score_std": inception_std,
-        "mnist_fid": scores.frechet_distance(
-            scores.feature_statistics(features), reference["statistics"]),
-        "mnist_kid": kid,
-        "mnist_kid_std": kid_std,
-        "class_counts": counts.tolist(),
-        "protocol": mnist_protocol(len(images), reference["name"]),
-    }
+    """``sample_scores`` for generated digits against a real MNIST split (``"test"``: the
+    10k test digits; ``"train"`` for the floor computed against the test set)."""
+    return sample_scores(images, value_range, mnist_reference(reference_split), None, seed,
+                         classes)
 
 
 def sample_classes(model: Any, samples: int) -> np.ndarray | None:
@@ -141,10 +190,12 @@ def class_match(probabilities: np.ndarray, classes: np.ndarray) -> dict[str, Any
             "class_match_per_class": per_class}
 
 
-def score_mnist_model(model: Any, samples: int = 10000, seed: int = 0) -> dict[str, Any]:
-    """``mnist_scores`` of ``samples`` prior samples of a model trained on MNIST; for a
-    class-conditional model also ``class_match``."""
-    result = mnist_scores(generate(model, samples, seed), model.data_range, seed=seed,
-                          classes=sample_classes(model, samples))
+def score_model(model: Any, samples: int = 10000, seed: int = 0,
+                classifier: Classifier | None = None,
+                reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``sample_scores`` of ``samples`` prior samples of a model (default classifier and
+    reference: MNIST's); for a class-conditional model also ``class_match``."""
+    result = sample_scores(generate(model, samples, seed), model.data_range, reference,
+                           classifier, seed, sample_classes(model, samples))
     result["protocol"]["sample_seed"] = seed
     return result

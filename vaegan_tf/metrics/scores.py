@@ -47,9 +47,13 @@ def kl_to_uniform(counts: np.ndarray) -> float:
 
 
 def inception_score(
-    probabilities: np.ndarray, splits: int = 10
+    probabilities: np.ndarray, splits: int = 10, seed: int | None = 0
 ) -> tuple[float, float]:
     """exp(E_x KL(p(y|x) ‖ p(y))), mean and standard deviation over ``splits`` equal parts.
+
+    The samples are shuffled (``seed``; None keeps their order) before the split: a folder
+    of images sorted by class would otherwise put one class in each part (IS 1.3 instead of
+    9.7 for real digits).
 
     High when each sample is classified confidently and the classes are balanced; at most K
     (10 for MNIST).
@@ -58,6 +62,8 @@ def inception_score(
     image per class scores the maximum); depends on the classifier and on the split size.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    if seed is not None:
+        probabilities = probabilities[np.random.default_rng(seed).permutation(len(probabilities))]
     scores = []
     for part in np.array_split(probabilities, splits):
         marginal = part.mean(axis=0, keepdims=True)
@@ -106,6 +112,11 @@ def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x @ y.T / x.shape[1] + 1.0) ** 3
 
 
+def kid_subset_size(count_a: int, count_b: int, subset_size: int = 1000) -> int:
+    """The subset size KID uses: ``subset_size``, clipped to the smaller set."""
+    return min(subset_size, count_a, count_b)
+
+
 def kernel_inception_distance(
     features_a: np.ndarray,
     features_b: np.ndarray,
@@ -116,14 +127,15 @@ def kernel_inception_distance(
     """Unbiased MMD² with the cubic polynomial kernel k(x, y) = (x·y / d + 1)³ (KID).
 
     Averaged over ``subsets`` random subsets of ``subset_size`` from each set (clipped to the
-    smaller set); returns the mean and standard deviation over subsets.
+    smaller set: ``kid_subset_size``, which a protocol must record); returns the mean and
+    standard deviation over subsets.
 
     Biases: unbiased in the sample count (unlike FID), so it can be negative for two samples of
     the same distribution; its variance grows for small subsets.
     """
     features_a = np.asarray(features_a, dtype=np.float64)
     features_b = np.asarray(features_b, dtype=np.float64)
-    size = min(subset_size, len(features_a), len(features_b))
+    size = kid_subset_size(len(features_a), len(features_b), subset_size)
     rng = np.random.default_rng(seed)
     estimates = []
     for _ in range(subsets):
