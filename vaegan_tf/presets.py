@@ -3,9 +3,9 @@
 Code holds logic; presets hold numbers. ``PRESETS`` is the registry: a name → a preset of one
 model family (``VAEGANPreset`` for the VAE-GAN, ``GANPreset`` for the GAN family). Every preset
 shares ``PresetBase``'s fields (data, prior, optimizer, run length, file names); each family
-adds its own. Each field that the NTUT spec marks unknown ([U]) is a field here, with the spec's
-recommended default, so a different reading of the original is one override away:
-``build_vaegan("mnist", conv_kernel_size=3)``.
+adds its own. Each field that the NTUT spec (``docs/spec.md``; "spec N.N" is its section N.N)
+marks unknown ([U]) is a field here, with the spec's recommended default, so a different
+reading of the original is one override away: ``build_vaegan("mnist", conv_kernel_size=3)``.
 """
 
 from __future__ import annotations
