@@ -156,3 +156,29 @@ def test_the_shipped_fashion_mnist_classifier_is_small_and_recorded():
     classifier = shipped_classifier("fashion_mnist")
     assert classifier.record["weights_bytes"] < 2 * 2**20
     assert classifier.record["test_accuracy"] > 0.88 and classifier.record["test_images"] == 10000
+
+
+def test_fit_refuses_images_it_would_silently_learn_nonsense_from():
+    import keras
+    import tensorflow as tf
+
+    from vaegan_tf import build_vaegan
+
+    model = build_vaegan("mnist", latent_dim=4, dense_units=8, conv_filters=(4, 8),
+                         decoder_filters=4)
+    model.compile(**{f"{name}_optimizer": keras.optimizers.Adam()
+                     for name in model.network_names})
+    digits = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1)).astype(np.uint8)
+    cases = {
+        "are uint8": tf.data.Dataset.from_tensor_slices(digits).batch(4),
+        "single images": tf.data.Dataset.from_tensor_slices(digits.astype(np.float32)),
+        "outside the model's data range": digits.astype(np.float32),
+        "look like [0, 1] data": digits.astype(np.float32) / 255.0,
+    }
+    before = [variable.numpy() for variable in model.trainable_variables]
+    for message, x in cases.items():
+        with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+            model.fit(x, epochs=1, verbose=0)
+    assert all(np.array_equal(old, new.numpy())
+               for old, new in zip(before, model.trainable_variables, strict=True))
+    model.fit(digits.astype(np.float32) / 127.5 - 1.0, batch_size=4, epochs=1, verbose=0)

@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from vaegan_tf.data.pipeline import check_training_images
 from vaegan_tf.losses import Tensor
 
 
@@ -219,6 +220,16 @@ class AdversarialModel(keras.Model):
         self.compile(**config)
 
     # ----------------------------------------------------------------------------- training
+
+    def fit(self, x: Any = None, *args: Any, check_images: bool = True,
+            **kwargs: Any) -> keras.callbacks.History:
+        """``keras.Model.fit``, after a check of ``x``: integer images, an unbatched dataset,
+        or arrays outside ``data_range`` (0-255 floats, [0, 1] images for a [-1, 1] model)
+        raise ``ValueError`` instead of training on them
+        (``data.pipeline.check_training_images``; ``check_images=False`` skips it)."""
+        if check_images:
+            check_training_images(x, self.data_range)
+        return super().fit(x, *args, **kwargs)
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:

@@ -331,7 +331,7 @@ def train_and_report(
 
     try:
         model = compiled_model(preset, args.seed, args.jit)
-    except MemoryError as error:
+    except (MemoryError, ValueError) as error:  # too big; shapes the networks cannot make
         print(f"error: {error}", file=sys.stderr)
         return 2
     started = time.time()

@@ -3,6 +3,8 @@ the per-epoch shuffle."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 
@@ -102,3 +104,44 @@ def with_epoch_shuffle(dataset: tf.data.Dataset, order: EpochShuffle | None) -> 
     if order is not None:
         dataset.epoch_shuffle = order
     return dataset
+
+
+def check_training_images(data: Any, value_range: tuple[float, float]) -> None:
+    """Refuses training data a model would silently learn nonsense from: ``fit``'s ``x`` (a
+    ``tf.data.Dataset`` or an array, of images or of ``(images, labels)``).
+
+    A dataset is judged by its element spec only (type and rank): drawing a batch from it to
+    look at the values would start an iterator, which advances the shuffling state of some
+    datasets and so changes the order training then sees. Arrays are checked fully.
+
+    Raises:
+        ValueError: integer images (uint8 0-255: scale them, ``scale_images``), a dataset that
+            is not batched (elements of rank 3), or array values outside ``value_range``
+            (0-255 floats), or [0, 1] arrays for a model whose range is [-1, 1].
+    """
+    low, high = value_range
+    if isinstance(data, tf.data.Dataset):
+        spec = data.element_spec
+        spec = spec[0] if isinstance(spec, tuple) else spec
+        if spec.shape.rank == 3:
+            raise ValueError(f"the dataset yields single images {tuple(spec.shape)}, not "
+                             "batches: call .batch(batch_size) on it")
+        dtype = spec.dtype
+    elif isinstance(data, np.ndarray) or tf.is_tensor(data):
+        dtype = tf.as_dtype(data.dtype)
+    else:
+        return  # a generator or a PyDataset: not inspected
+    if not dtype.is_floating:
+        raise ValueError(f"the images are {dtype.name}: scale them to the model's data range "
+                         f"{value_range} first, e.g. with vaegan_tf.data.pipeline.scale_images")
+    if isinstance(data, tf.data.Dataset):
+        return
+    smallest, largest = float(np.min(data)), float(np.max(data))
+    if smallest < low - 0.01 * (high - low) or largest > high + 0.01 * (high - low):
+        raise ValueError(f"the images span [{smallest:.3g}, {largest:.3g}], outside the model's "
+                         f"data range {value_range}: scale them first (scale_images)")
+    if low < 0.0 <= smallest and largest > 0.0:
+        raise ValueError(f"the images span [{smallest:.3g}, {largest:.3g}]: they look like "
+                         f"[0, 1] data, but the model's data range is {value_range} (its "
+                         "output activation); map them with x * 2 - 1, or use a preset with "
+                         "output_activation='sigmoid'")
