@@ -182,3 +182,39 @@ def test_fit_refuses_images_it_would_silently_learn_nonsense_from():
     assert all(np.array_equal(old, new.numpy())
                for old, new in zip(before, model.trainable_variables, strict=True))
     model.fit(digits.astype(np.float32) / 127.5 - 1.0, batch_size=4, epochs=1, verbose=0)
+
+
+def test_a_prepared_tfds_dataset_by_name(tmp_path, capsys):
+    import tensorflow_datasets as tfds
+
+    class ToyFashion(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+        """A local TFDS dataset, prepared without any download."""
+
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                "image": tfds.features.Image(shape=(28, 28, 1)),
+                "label": tfds.features.ClassLabel(num_classes=10)}))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(60), "test": self._generate_examples(20)}
+
+        def _generate_examples(self, count):
+            for index in range(count):
+                yield index, {"image": np.full((28, 28, 1), 20 * (index % 10), np.uint8),
+                              "label": index % 10}
+
+    ToyFashion(data_dir=str(tmp_path / "tfds")).download_and_prepare()
+    spec = f"tfds:toy_fashion@{tmp_path / 'tfds'}"
+    train_data, validation, source = data.user_datasets(
+        spec, (28, 28, 1), 20, 20, with_labels=True)
+    images, labels = next(iter(train_data))
+    assert images.shape == (20, 28, 28, 1) and source == spec
+    assert np.allclose(images.numpy()[:, 0, 0, 0], (labels.numpy() * 20) / 127.5 - 1.0)
+    assert sum(len(batch[0]) for batch in validation) == 20
+    run = tmp_path / "run"
+    assert train.main(["--data", spec, "--out", str(run), *TOY]) == 0
+    assert f"Data: {spec}" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match="no prepared TFDS dataset 'nothing_here'"):
+        data.user_datasets(f"tfds:nothing_here@{tmp_path / 'tfds'}", (28, 28, 1), 20, 20)

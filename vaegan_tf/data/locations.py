@@ -56,8 +56,8 @@ def safe_tfds_directory(directory: Path, explicit: bool) -> Path | None:
     return None
 
 
-def prepared_tfds_mnist(data_dir: str | os.PathLike | None = None) -> Path | None:
-    """The newest prepared ``mnist/<version>`` directory under the TFDS data dir (``data_dir``,
+def prepared_tfds_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The newest prepared ``NAME/<version>`` directory under the TFDS data dir (``data_dir``,
     else ``$TFDS_DATA_DIR``, else ``~/tensorflow_datasets``), if any and safe to open
     (``safe_tfds_directory``: one found by the default search that names foreign classes is
     skipped with a warning; one under an explicit ``data_dir`` raises ``ValueError``)."""
@@ -65,10 +65,15 @@ def prepared_tfds_mnist(data_dir: str | os.PathLike | None = None) -> Path | Non
         data_dir or os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets"
     )
     versions = [
-        path.parent for path in root.glob("mnist/*/dataset_info.json")
+        path.parent for path in root.glob(f"{name}/*/dataset_info.json")
         if re.fullmatch(r"\d+\.\d+\.\d+", path.parent.name)  # not tfds' incomplete.* dirs
     ]
     if not versions:
         return None
     newest = max(versions, key=lambda v: tuple(map(int, v.name.split("."))))
     return safe_tfds_directory(newest, explicit=data_dir is not None)
+
+
+def prepared_tfds_mnist(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """``prepared_tfds_dataset("mnist", data_dir)``."""
+    return prepared_tfds_dataset("mnist", data_dir)

@@ -8,7 +8,10 @@ Formats (labels are kept where the format has them):
 - a ``.npz`` file in the ``keras.datasets`` layout: ``x_train`` (required), ``y_train``,
   ``x_test``, ``y_test``;
 - a folder of images of any size, gray or colour (``image_folder``), converted to the
-  preset's shape.
+  preset's shape;
+- ``tfds:NAME`` (or ``tfds:NAME@DATA_DIR``): a TFDS dataset already prepared in the TFDS data
+  dir (``$TFDS_DATA_DIR``, else ``~/tensorflow_datasets``), with its ``image`` and ``label``
+  features and ``train``/``test`` splits; never downloaded.
 
 Nothing here imports code from a file: idx files are parsed by their header, ``.npz`` files are
 read with ``allow_pickle=False``.
@@ -31,7 +34,9 @@ from vaegan_tf.data.pipeline import DEFAULT_VALIDATION_FRACTION, split_indices
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
               0x0E: ">f8"}
 FORMATS = ("a folder of MNIST-format idx files (train-images-idx3-ubyte[.gz], ...), a .npz "
-           "with x_train/x_test, or a folder of images")
+           "with x_train/x_test, a folder of images, or tfds:NAME[@DATA_DIR] (a prepared "
+           "TFDS dataset)")
+TFDS_PREFIX = "tfds:"
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -84,6 +89,43 @@ def idx_folder_splits(folder: str | os.PathLike) -> dict[str, MnistArrays] | Non
         return None
     if "train" not in splits:
         raise ValueError(f"{folder} has test idx files but no train-images-idx3-ubyte")
+    return splits
+
+
+def tfds_splits(spec: str) -> dict[str, MnistArrays]:
+    """The ``train`` (and ``test``) splits of ``tfds:NAME[@DATA_DIR]``, a prepared TFDS
+    dataset, as uint8 arrays with their labels.
+
+    Raises:
+        FileNotFoundError: NAME is not prepared there (nothing is downloaded).
+        ValueError: its metadata names classes outside TFDS (reading it would import code), or
+            it has no ``image`` feature.
+    """
+    from vaegan_tf.data.locations import prepared_tfds_dataset
+
+    name, _, data_dir = spec.removeprefix(TFDS_PREFIX).partition("@")
+    directory = prepared_tfds_dataset(name, data_dir or None)
+    if directory is None:
+        raise FileNotFoundError(f"--data {spec}: no prepared TFDS dataset {name!r} in "
+                                f"{data_dir or '$TFDS_DATA_DIR or ~/tensorflow_datasets'} "
+                                "(prepare it with tfds first; nothing is downloaded here)")
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder_from_directory(str(directory))
+    if "image" not in builder.info.features:
+        raise ValueError(f"--data {spec}: the dataset has no 'image' feature")
+    splits = {}
+    for split in ("train", "test"):
+        if split not in builder.info.splits:
+            continue
+        arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+        labels = arrays.get("label")
+        splits[split] = MnistArrays(
+            arrays["image"].astype(np.uint8),
+            None if labels is None else labels.astype(np.int64),
+            f"tfds:{directory}")
+    if "train" not in splits:
+        raise ValueError(f"--data {spec}: the dataset has no 'train' split")
     return splits
 
 
@@ -146,10 +188,14 @@ def user_datasets(
             says what was found and what is accepted), or labels asked of data without any.
     """
     source = Path(path)
-    if not source.exists():
+    tfds_name = str(path).startswith(TFDS_PREFIX)
+    if not tfds_name and not source.exists():
         raise FileNotFoundError(f"--data {source} does not exist; expected {FORMATS}")
-    splits = npz_splits(source) if source.is_file() and source.suffix == ".npz" else (
-        idx_folder_splits(source) if source.is_dir() else None)
+    if tfds_name:
+        splits = tfds_splits(str(path))
+    else:
+        splits = npz_splits(source) if source.is_file() and source.suffix == ".npz" else (
+            idx_folder_splits(source) if source.is_dir() else None)
     if splits is None and source.is_dir() and _has_images(source):
         if with_labels:
             raise ValueError(f"{source} is a folder of images, which has no labels; this "
@@ -177,7 +223,7 @@ def user_datasets(
                            drop_remainder=True, **common)
     validation = arrays_dataset(validation_arrays, validation_batch_size, image_shape,
                                 **common)
-    return train, validation, f"arrays:{source}"
+    return train, validation, str(path) if tfds_name else f"arrays:{source}"
 
 
 def _subset(arrays: MnistArrays, index: np.ndarray) -> MnistArrays:
