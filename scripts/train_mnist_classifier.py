@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -48,39 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    model = classifier_module.build_mnist_classifier()
-    model.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    started = time.time()
-    model.fit(train, epochs=args.epochs, validation_data=test, verbose=2, shuffle=False)
-    _, accuracy = model.evaluate(test, verbose=0)
-    print(f"test accuracy {accuracy:.4f} after {args.epochs} epochs "
-          f"({(time.time() - started) / 60:.1f} min)")
-    if accuracy < args.min_accuracy:
-        print(f"error: test accuracy {accuracy:.4f} < --min-accuracy {args.min_accuracy}; "
-              "weights not written", file=sys.stderr)
-        return 1
     out = Path(args.out) if args.out else classifier_module.weights_directory()
-    out.mkdir(parents=True, exist_ok=True)
-    weights = out / classifier_module.WEIGHTS_FILE
-    shipped = classifier_module.build_mnist_classifier()  # weights only: no optimizer state
-    shipped.set_weights(model.get_weights())
-    shipped.save_weights(weights)
-    record = {
-        "test_accuracy": round(float(accuracy), 6),
-        "test_images": 10000,
-        "parameters": model.count_params(),
-        "weights_file": weights.name,
-        "weights_bytes": weights.stat().st_size,
-        "sha256": classifier_module.file_sha256(weights),
-        "command": "python scripts/train_mnist_classifier.py " + " ".join(
-            sys.argv[1:] if argv is None else argv),
-        "keras_version": keras.__version__,
-    }
-    (out / classifier_module.RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    record = classifier_module.train_classifier(
+        train, test, data.MNIST_SHAPE, 10, "mnist", out,
+        {"data": "mnist (local sources)", "command": "python scripts/train_mnist_classifier.py "
+         + " ".join(sys.argv[1:] if argv is None else argv)},
+        args.epochs, args.learning_rate, args.min_accuracy)
+    if record is None:
+        print(f"error: test accuracy below --min-accuracy {args.min_accuracy}; weights not "
+              "written", file=sys.stderr)
+        return 1
     print(json.dumps(record, indent=2))
     return 0
 

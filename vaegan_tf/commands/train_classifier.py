@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
 from pathlib import Path
 
 from vaegan_tf import cli
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     import numpy as np
 
     from vaegan_tf import data
-    from vaegan_tf.metrics.classifier import build_classifier, save_classifier
+    from vaegan_tf.metrics.classifier import train_classifier
 
     keras.utils.set_random_seed(args.seed)
     try:
@@ -76,30 +75,14 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     labels = np.concatenate([np.asarray(batch_labels) for _, batch_labels in train])
-    classes = int(labels.max()) + 1
-    network = build_classifier(args.image_shape, classes, f"{args.name}_classifier")
-    network.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                    metrics=["accuracy"])
-    started = time.time()
-    network.fit(train, epochs=args.epochs, verbose=2, shuffle=False)
-    _, accuracy = network.evaluate(test, verbose=0)
-    test_images = sum(int(images.shape[0]) for images, _ in test)
-    print(f"test accuracy {accuracy:.4f} on {test_images} images after {args.epochs} epochs "
-          f"({(time.time() - started) / 60:.1f} min)")
-    if accuracy < args.min_accuracy:
-        print(f"error: test accuracy {accuracy:.4f} < --min-accuracy {args.min_accuracy}; "
-              "nothing written", file=sys.stderr)
+    record = train_classifier(
+        train, test, args.image_shape, int(labels.max()) + 1, args.name, args.out,
+        {"data": source, "command": "vaegan-tf train-classifier " + " ".join(
+            sys.argv[2:] if argv is None else argv)},
+        args.epochs, args.learning_rate, args.min_accuracy)
+    if record is None:
+        print(f"error: test accuracy below --min-accuracy {args.min_accuracy}; nothing "
+              "written", file=sys.stderr)
         return 1
-    record = save_classifier(network, args.out, args.name, {
-        "data": source,
-        "image_shape": list(args.image_shape),
-        "classes": classes,
-        "test_accuracy": round(float(accuracy), 6),
-        "test_images": test_images,
-        "parameters": network.count_params(),
-        "command": "vaegan-tf train-classifier " + " ".join(
-            sys.argv[2:] if argv is None else argv),
-    })
-    print(f"written: {Path(args.out) / record.name.replace('.json', '.weights.h5')}, {record}")
+    print(f"written: {Path(args.out) / record['weights_file']} (SHA-256 {record['sha256']})")
     return 0

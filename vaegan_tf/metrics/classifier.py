@@ -185,3 +185,28 @@ def save_classifier(network: keras.Model, directory: str | Path, name: str,
     path = directory / record_file(name)
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def train_classifier(train: Any, test: Any, image_shape: tuple[int, int, int], classes: int,
+                     name: str, out: str | Path, record: dict[str, Any], epochs: int = 4,
+                     learning_rate: float = 1e-3, min_accuracy: float = 0.0
+                     ) -> dict[str, Any] | None:
+    """Trains ``build_classifier`` on ``train`` (batches of ``(images in [0, 1], labels)``),
+    measures its accuracy on ``test`` and, unless it is below ``min_accuracy``, saves it with
+    ``save_classifier`` as ``NAME`` in ``out``, ``record`` (what data, what command) merged
+    into its JSON record. Returns that record, or None when the accuracy was too low."""
+    network = build_classifier(image_shape, classes, f"{name}_classifier")
+    network.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                    metrics=["accuracy"])
+    network.fit(train, epochs=epochs, verbose=2, shuffle=False)
+    _, accuracy = network.evaluate(test, verbose=0)
+    test_images = sum(int(images.shape[0]) for images, _ in test)
+    print(f"test accuracy {accuracy:.4f} on {test_images} images after {epochs} epochs")
+    if accuracy < min_accuracy:
+        return None
+    path = save_classifier(network, out, name, {
+        **record, "image_shape": list(image_shape), "classes": classes,
+        "test_accuracy": round(float(accuracy), 6), "test_images": test_images,
+        "parameters": network.count_params()})
+    return json.loads(path.read_text())
