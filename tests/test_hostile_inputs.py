@@ -444,3 +444,18 @@ def test_a_backup_made_before_a_field_existed_resumes_at_its_default(tmp_path):
     with pytest.raises(ValueError, match=r"new_field=None, not 1\.0"):
         check_fingerprint(state, {"latent_dim": 8, "new_field": 1.0}, tmp_path,
                           {"new_field": 0.0})
+
+
+def test_a_shape_the_networks_cannot_make_fails_before_any_file(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for index in range(20):
+        Image.new("RGB", (40, 40), (index * 10, 0, 0)).save(folder / f"{index:02d}.png")
+    run = tmp_path / "run"
+    assert train.main(["--preset", "faces", "--set", "image_shape=28,28,1", "--data",
+                       str(folder), "--batch-size", "8", "--out", str(run)]) == 2
+    assert "Decoder produces (64, 64, 1) but the preset's image_shape is (28, 28, 1)" in \
+        capsys.readouterr().err
+    assert not run.exists()

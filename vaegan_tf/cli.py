@@ -323,14 +323,16 @@ def train_and_report(
     validation_data: tf.data.Dataset | None,
     script: str,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    model: AdversarialModel | None = None,
 ) -> int:
-    """Builds and compiles the model, trains it into ``args.out`` (resuming its backup unless
-    ``--overwrite``), prints the report. Call ``prepare_run_directory`` first."""
+    """Trains ``model`` (by default the preset's, built and compiled here) into ``args.out``
+    (resuming its backup unless ``--overwrite``), prints the report. Call
+    ``prepare_run_directory`` first."""
     from vaegan_tf.callbacks import BackupError, NonFiniteLossError
     from vaegan_tf.training import RunSetupError, train
 
     try:
-        model = compiled_model(preset, args.seed, args.jit)
+        model = model or compiled_model(preset, args.seed, args.jit)
     except (MemoryError, ValueError) as error:  # too big; shapes the networks cannot make
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -314,10 +314,11 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
         stop = cli.prepare_run_directory(args, args.preset)
         if stop is not None:
             return stop
-        try:
+        try:  # the model first: a preset its networks cannot make fails before any file
+            model = cli.compiled_model(args.preset, args.seed, args.jit)
             train_data, validation_data, source = load_data(args)
             check_training_steps(train_data, args.preset)
-        except (OSError, ValueError, ImportError) as error:
+        except (OSError, ValueError, ImportError, MemoryError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(f"Data: {source}")
@@ -332,5 +333,6 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
             args.metrics_every, args.metrics_samples, args.seed,
             Path(args.out) / "metrics.json", **scoring)]
         return cli.train_and_report(args, args.preset, train_data, validation_data,
-                                    prog or "vaegan-tf train", extra_callbacks=quality)
+                                    prog or "vaegan-tf train", extra_callbacks=quality,
+                                    model=model)
 
