@@ -332,7 +332,8 @@ def train_and_report(
     from vaegan_tf.training import RunSetupError, train
 
     try:
-        model = model or compiled_model(preset, args.seed, args.jit)
+        if model is None:
+            model = compiled_model(preset, args.seed, args.jit)
     except (MemoryError, ValueError) as error:  # too big; shapes the networks cannot make
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -36,10 +36,6 @@ def record_file(name: str) -> str:
     return f"{name}_classifier.json"
 
 
-WEIGHTS_FILE = weights_file("mnist")
-RECORD_FILE = record_file("mnist")
-
-
 def weights_directory() -> Path:
     """The package folder that holds the shipped classifier weights and their records."""
     return Path(str(resources.files("vaegan_tf.metrics") / "weights"))
