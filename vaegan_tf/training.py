@@ -105,6 +105,10 @@ def saved_state(
     return state
 
 
+class RunSetupError(ValueError):
+    """A run refused before its first step (nothing written): the message says why."""
+
+
 def check_training_steps(train_data: tf.data.Dataset, preset: PresetBase) -> None:
     """Raises ``ValueError`` when an epoch of ``train_data`` has no training step: a train
     step larger than the data, whose incomplete batch is dropped."""
@@ -116,10 +120,6 @@ def check_training_steps(train_data: tf.data.Dataset, preset: PresetBase) -> Non
         f"no training step: a train step takes {preset.images_per_step} images (--batch-size "
         f"{preset.batch_size}{critic}), more than the training data holds; lower --batch-size "
         "or use more data")
-
-
-class RunSetupError(ValueError):
-    """A run refused before its first step (nothing written): the message says why."""
 
 
 AUTO = "auto"
