@@ -19,10 +19,7 @@ for preset in "${presets[@]}"; do
   mkdir -p "$target"
   cp "$run"/{image_at_epoch_*.png,number.gif,history.csv,history.json,config.json,losses.png} \
     "$target/"
-  .venv/bin/python -c "import json, sys; state = json.load(open(sys.argv[1]))
-print(json.dumps({'epochs': state['epoch'],
-                  'seconds': state['callbacks']['EpochSummary']['elapsed']}))" \
-    "$run/backup/state.json" > "$target/timing.json"
+  .venv/bin/python scripts/run_timing.py "$run" > "$target/timing.json"
   cp "$run/metrics.json" "$target/"  # last: its presence marks the preset as done
 done
 floor=img/fashion-mnist/floor_train10k.json

@@ -17,9 +17,6 @@ for preset in "${presets[@]}"; do
   cp "$run"/{image_at_epoch_*.png,samples.gif,history.csv,history.json} "$target/"
   cp "$run"/{config.json,losses.png} "$target/"
   # Wall time of the whole run (training, validation, scoring, checkpoints), from the backup.
-  .venv/bin/python -c "import json, sys; state = json.load(open(sys.argv[1]))
-print(json.dumps({'epochs': state['epoch'],
-                  'seconds': state['callbacks']['EpochSummary']['elapsed']}))" \
-    "$run/backup/state.json" > "$target/timing.json"
+  .venv/bin/python scripts/run_timing.py "$run" > "$target/timing.json"
   cp "$run/metrics.json" "$target/"  # last: its presence marks the model as done
 done
