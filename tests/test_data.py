@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import prepare_tfds_dataset
 
 from vaegan_tf import data
 from vaegan_tf.data import mnist_loader
@@ -110,28 +111,8 @@ def test_bad_arguments_are_refused():
 
 
 def test_a_prepared_tfds_directory_comes_first(no_tfds_or_keras_cache):
-    import tensorflow_datasets as tfds
-
-    class Mnist(tfds.core.GeneratorBasedBuilder, skip_registration=True):
-        """A local stand-in for TFDS' mnist, prepared without any download."""
-
-        VERSION = tfds.core.Version("3.0.1")
-
-        def _info(self):
-            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(28, 28, 1)),
-                "label": tfds.features.ClassLabel(num_classes=10)}))
-
-        def _split_generators(self, dl_manager):
-            return {"train": self._generate_examples(3), "test": self._generate_examples(2)}
-
-        def _generate_examples(self, count):
-            for index in range(count):
-                yield index, {"image": np.full((28, 28, 1), 10 * index, np.uint8),
-                              "label": index}
-
     data_dir = no_tfds_or_keras_cache / "prepared"
-    Mnist(data_dir=str(data_dir)).download_and_prepare()
+    prepare_tfds_dataset(data_dir, "mnist", "3.0.1", train=3, test=2)
     (data_dir / "mnist" / "incomplete.ABC_3.0.2").mkdir()  # tfds' leftovers are ignored
     kind, path = data.locate_mnist(data_dir)
     assert (kind, path.name) == ("tfds", "3.0.1")

@@ -6,6 +6,7 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import prepare_tfds_dataset
 from PIL import Image
 
 from vaegan_tf import data
@@ -185,27 +186,8 @@ def test_fit_refuses_images_it_would_silently_learn_nonsense_from():
 
 
 def test_a_prepared_tfds_dataset_by_name(tmp_path, capsys):
-    import tensorflow_datasets as tfds
-
-    class ToyFashion(tfds.core.GeneratorBasedBuilder, skip_registration=True):
-        """A local TFDS dataset, prepared without any download."""
-
-        VERSION = tfds.core.Version("1.0.0")
-
-        def _info(self):
-            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(28, 28, 1)),
-                "label": tfds.features.ClassLabel(num_classes=10)}))
-
-        def _split_generators(self, dl_manager):
-            return {"train": self._generate_examples(60), "test": self._generate_examples(20)}
-
-        def _generate_examples(self, count):
-            for index in range(count):
-                yield index, {"image": np.full((28, 28, 1), 20 * (index % 10), np.uint8),
-                              "label": index % 10}
-
-    ToyFashion(data_dir=str(tmp_path / "tfds")).download_and_prepare()
+    prepare_tfds_dataset(tmp_path / "tfds", "toy_fashion", "1.0.0", train=60, test=20,
+                         brightness=20)
     spec = f"tfds:toy_fashion@{tmp_path / 'tfds'}"
     train_data, validation, source = data.user_datasets(
         spec, (28, 28, 1), 20, 20, with_labels=True)
