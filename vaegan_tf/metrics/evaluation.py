@@ -71,6 +71,19 @@ def first_images(dataset: Any, count: int, value_range: tuple[float, float]) -> 
     return to_unit_range(np.concatenate(batches)[:count], value_range)
 
 
+REFERENCE_IMAGES = 10000
+"""Real images a reference set built from a dataset holds at most."""
+
+
+def validation_reference(classifier: Classifier, validation: Any,
+                         value_range: tuple[float, float], source: str) -> dict[str, Any]:
+    """``reference_set`` of the first ``REFERENCE_IMAGES`` images of a validation dataset
+    (pixels in ``value_range``), named ``validation:SOURCE`` in the protocol: what the
+    scores of a user's classifier compare samples with."""
+    return reference_set(first_images(validation, REFERENCE_IMAGES, value_range),
+                         f"validation:{source}", classifier)
+
+
 @functools.lru_cache(maxsize=2)
 def mnist_reference(split: str = "test") -> dict[str, Any]:
     """``reference_set`` of a real MNIST split."""
