@@ -339,8 +339,23 @@ def test_first_ctrl_c_finishes_the_batch_saves_and_stops(tmp_path, monkeypatch):
                                     verbose=0)
     assert len(history.history["encoder_loss"]) == 2  # epoch 1 stopped after its first batch
     assert files.model.is_file() and signal.getsignal(signal.SIGINT) is before
-    # The partial epoch is saved but not backed up: a resume redoes epoch 1.
-    assert files.interrupted and RunBackup.read_state(tmp_path / "backup")["epoch"] == 1
+    # The partial epoch is saved as model.keras but not backed up: the finished epoch's file
+    # moved into backup/, where its SHA-256 finds it, and a resume redoes epoch 1.
+    state, restore_from = RunBackup.locate(tmp_path / "backup")
+    assert files.interrupted and state["epoch"] == 1
+    assert restore_from == tmp_path / "backup" / "model.keras"
+    partial = keras.models.load_model(files.model)
+    finished = keras.models.load_model(restore_from)
+    assert int(partial.encoder_optimizer.iterations) == 4  # 3 batches + 1
+    assert int(finished.encoder_optimizer.iterations) == 3
+    # The next finished epoch writes model.keras again and the backup's copy goes.
+    monkeypatch.undo()  # no more Ctrl-C
+    training.train(model, data, tmp_path, preset, epochs=2, sample_every=1, verbose=0,
+                   resume=True)
+    state, restore_from = RunBackup.locate(tmp_path / "backup")
+    assert state["epoch"] == 2 and restore_from == files.model
+    assert not (tmp_path / "backup" / "model.keras").exists()
+    assert int(keras.models.load_model(files.model).encoder_optimizer.iterations) == 6
 
 
 def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):

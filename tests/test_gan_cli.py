@@ -37,8 +37,8 @@ def test_train_writes_a_gan_run_with_conditional_scores_and_class_rows(trained_c
     metrics = json.loads((run / "metrics.json").read_text())
     assert len(metrics[-1]["class_match_per_class"]) == 10
     assert json.loads((run / "best" / "best.json").read_text())["monitor"] == "mnist_fid"
-    assert sorted(p.name for p in (run / "latest").iterdir()) == ["discriminator.keras",
-                                                                 "generator.keras"]
+    assert sorted(p.name for p in (run / "best").iterdir()) == ["best.json", "generator.keras",
+                                                               "model.json"]
     # The default interval of a GAN preset is 1: a grid per epoch, 10 class rows of 8.
     assert sorted(p.name for p in run.glob("image_at_epoch_*.png")) == [
         "image_at_epoch_000.png", "image_at_epoch_001.png"]
@@ -47,7 +47,8 @@ def test_train_writes_a_gan_run_with_conditional_scores_and_class_rows(trained_c
 
 def test_every_command_on_a_gan(trained_cdcgan, tmp_path, capsys):
     model = str(trained_cdcgan / "model.keras")
-    assert entry.main(["sample", "--model", model, "--n", "10",
+    best = str(trained_cdcgan / "best")  # the best epoch's generator, rebuilt into its model
+    assert entry.main(["sample", "--model", best, "--n", "10",
                        "--out", str(tmp_path / "s.png")]) == 0
     assert entry.main(["walk", "--model", model, "--steps", "4", "--label", "3",
                        "--out", str(tmp_path / "w.gif")]) == 0

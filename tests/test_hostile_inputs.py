@@ -155,16 +155,16 @@ def damaged_copy(finished_run, tmp_path):
 
 
 def garbage(backup):
-    (backup / "epoch_0001.weights.h5").write_bytes(b"garbage")
+    (backup.parent / "model.keras").write_bytes(b"garbage")
 
 
 def truncated(backup):
-    weights = backup / "epoch_0001.weights.h5"
-    weights.write_bytes(weights.read_bytes()[:20000])
+    model = backup.parent / "model.keras"
+    model.write_bytes(model.read_bytes()[:20000])
 
 
 def missing(backup):
-    (backup / "epoch_0001.weights.h5").unlink()
+    (backup.parent / "model.keras").unlink()
 
 
 def state_is_a_list(backup):
@@ -182,20 +182,34 @@ def seed_generators_shortened(backup):
     (backup / "state.json").write_text(json.dumps(state))
 
 
-def weights_outside_the_backup(backup):
+def model_outside_the_run(backup):
     state = json.loads((backup / "state.json").read_text())
-    state["weights"] = "../../elsewhere.weights.h5"
+    state["model"] = "../../elsewhere.keras"
     (backup / "state.json").write_text(json.dumps(state))
 
 
+def legacy_weights_garbage(backup):
+    """A backup of the earlier layout (its own weights file), here damaged."""
+    state = json.loads((backup / "state.json").read_text())
+    del state["model"], state["sha256"]
+    state["weights"] = "epoch_0001.weights.h5"
+    (backup / "state.json").write_text(json.dumps(state))
+    (backup / "epoch_0001.weights.h5").write_bytes(b"garbage")
+
+
+CHANGED = "not the file"
+
+
 @pytest.mark.parametrize("damage, named, problem", [
-    (garbage, "epoch_0001.weights.h5", "not a readable weights file"),
-    (truncated, "epoch_0001.weights.h5", "truncated file"),
-    (missing, "epoch_0001.weights.h5", "missing"),
-    (state_is_a_list, "state.json", "holds a list, not a backup state"),
-    (state_truncated, "state.json", "unreadable (Unterminated string"),
-    (seed_generators_shortened, "state.json", "0 random-generator state(s); the model has 1"),
-    (weights_outside_the_backup, "state.json", "not epoch_NNNN.weights.h5"),
+    (garbage, "model.keras", f"{CHANGED} {{backup}}/state.json was written for (its SHA-256"),
+    (truncated, "model.keras", f"{CHANGED} {{backup}}/state.json was written for"),
+    (missing, "model.keras", "missing"),
+    (state_is_a_list, "backup/state.json", "holds a list, not a backup state"),
+    (state_truncated, "backup/state.json", "unreadable (Expecting"),
+    (seed_generators_shortened, "backup/state.json",
+     "0 random-generator state(s); the model has 1"),
+    (model_outside_the_run, "backup/state.json", "not NAME.keras in the backup folder"),
+    (legacy_weights_garbage, "backup/epoch_0001.weights.h5", "not a readable weights file"),
 ])
 def test_a_damaged_backup_is_named_and_nothing_is_touched(finished_run, tmp_path, capsys,
                                                           damage, named, problem):
@@ -208,18 +222,35 @@ def test_a_damaged_backup_is_named_and_nothing_is_touched(finished_run, tmp_path
     before = contents()
     assert train.main(["--resume", str(run), "--epochs", "2"]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith(f"error: {backup / named}: ") and problem in error
+    assert error.startswith(f"error: {run / named}: ") and problem.format(backup=backup) in error
     assert f"restore the file, or delete {backup} to train the run over" in error
     assert len(error.splitlines()) == 1
     assert contents() == before  # config.json, history, backup: all as they were
 
 
+def test_a_backup_of_the_old_layout_resumes(finished_run, tmp_path):
+    """The earlier layout: the backup kept its own weights file; such a run still continues."""
+    from vaegan_tf import cli
+
+    run, backup = damaged_copy(finished_run, tmp_path)
+    cli.load_model(run / "model.keras").save_weights(backup / "epoch_0001.weights.h5")
+    state = json.loads((backup / "state.json").read_text())
+    del state["model"], state["sha256"]
+    (backup / "state.json").write_text(json.dumps({**state, "weights": "epoch_0001.weights.h5"}))
+    (run / "model.keras").unlink()
+    assert train.main(["--resume", str(run), "--epochs", "2"]) == 0
+    state = json.loads((backup / "state.json").read_text())
+    assert state["epoch"] == 2 and state["model"] == "../model.keras"
+    assert sorted(path.name for path in backup.iterdir()) == ["state.json", "state.previous.json"]
+
+
 def test_partial_files_of_an_interrupted_save_are_removed_at_start(finished_run, tmp_path,
                                                                     capsys):
     run, backup = damaged_copy(finished_run, tmp_path)
-    leftovers = [run / ".partial-4242-model.keras", run / "latest" / ".partial-4242-decoder.keras",
-                 backup / ".partial-4242-epoch_0002.weights.h5"]
+    leftovers = [run / ".partial-4242-model.keras", backup / ".partial-4242-state.json",
+                 run / "epochs" / "epoch_0002" / ".partial-4242-decoder.keras"]
     for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a file")
     assert train.main(["--resume", str(run), "--epochs", "2"]) == 0
     assert "Removed 3 unfinished file(s) of a save that was interrupted" in capsys.readouterr().out

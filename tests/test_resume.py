@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from vaegan_tf import adam_optimizers, build_vaegan, get_preset
-from vaegan_tf.callbacks import RunBackup
+from vaegan_tf.callbacks import RunBackup, file_sha256
 from vaegan_tf.data import EpochShuffle, mnist
 
 TINY = ["--set", "latent_dim=8", "--set", "dense_units=16", "--set", "conv_filters=8,16",
@@ -65,6 +65,8 @@ def killed_and_resumed(tmp_path_factory):
         "state": RunBackup.read_state(killed / "backup"),
         "rows": len((killed / "history.csv").read_text().splitlines()) - 1,
         "backup": sorted(p.name for p in (killed / "backup").iterdir()),
+        "run": sorted(p.name for p in killed.iterdir()),
+        "model_sha256": file_sha256(killed / "model.keras"),
     }
     resumed = _cli("train", "--resume", str(killed))
     return whole, killed, death, after_kill, resumed
@@ -74,7 +76,12 @@ def test_sigkilled_run_left_the_last_finished_epoch(killed_and_resumed):
     _, _, death, after_kill, _ = killed_and_resumed
     assert death.returncode == -signal.SIGKILL
     assert after_kill["state"]["epoch"] == 4 and after_kill["rows"] == 4
-    assert after_kill["backup"] == ["epoch_0004.weights.h5", "state.json"]
+    # The backup is the resume state only: its weights and optimizers are the run's one
+    # model.keras, which it names with its SHA-256.
+    assert after_kill["backup"] == ["state.json", "state.previous.json"]
+    assert after_kill["state"]["model"] == "../model.keras"
+    assert after_kill["state"]["sha256"] == after_kill["model_sha256"]
+    assert "model.keras" in after_kill["run"] and "latest" not in after_kill["run"]
 
 
 def test_resumed_run_ends_like_the_uninterrupted_one(killed_and_resumed):
@@ -130,20 +137,31 @@ def test_resume_of_a_folder_without_a_run_is_a_usage_error(tmp_path, capsys):
     assert "no readable run configuration" in capsys.readouterr().err
 
 
-def test_latest_and_best_checkpoints_hold_the_model_and_three_networks(killed_and_resumed):
+def test_best_checkpoint_holds_the_sampling_networks_of_the_best_epoch(killed_and_resumed):
     whole = killed_and_resumed[0]
     history = json.loads((whole / "history.json").read_text())
     best = json.loads((whole / "best" / "best.json").read_text())
     losses = history["val_encoder_loss"]
     assert best == {"epoch": int(np.argmin(losses)), "monitor": "val_encoder_loss",
                     "value": min(losses)}
-    networks = ["decoder.keras", "discriminator.keras", "encoder.keras"]
-    assert sorted(p.name for p in (whole / "latest").iterdir()) == networks
-    assert sorted(p.name for p in (whole / "best").iterdir()) == sorted(
-        [*networks, "model.keras", "best.json"])
+    assert sorted(p.name for p in (whole / "best").iterdir()) == [
+        "best.json", "decoder.keras", "encoder.keras", "model.json"]
     decoder = keras.models.load_model(whole / "best" / "decoder.keras", safe_mode=True)
     assert decoder.output_shape == (None, 28, 28, 1)
     assert not list(whole.rglob(".partial-*"))
+    # One whole-model file: the run holds model.keras and, besides it, two of its three
+    # networks (the discriminator only trains).
+    model_bytes = (whole / "model.keras").stat().st_size
+    total = sum(p.stat().st_size for p in whole.rglob("*") if p.is_file())
+    network_bytes = sum(p.stat().st_size for p in (whole / "best").glob("*.keras"))
+    assert network_bytes < 0.5 * model_bytes
+    assert total < model_bytes + network_bytes + 2_000_000  # grids, history, logs
+    from vaegan_tf import cli
+
+    sampler = cli.load_model(whole / "best")
+    np.testing.assert_array_equal(sampler.decoder.get_weights()[0],
+                                  decoder.get_weights()[0])
+    assert sampler.sample(2, seed=0).shape == (2, 28, 28, 1)
 
 
 def _tiny_model():
@@ -176,6 +194,29 @@ def test_run_backup_restores_optimizers_rng_and_epoch(tmp_path):
         other.on_train_begin()
 
 
+def test_a_kill_between_the_state_and_the_model_rename_resumes_the_previous_pair(tmp_path):
+    """``state.json`` is written while the new model is still a temporary file: killed there,
+    the new state names a model that never arrived, and the previous state is used."""
+    model, _ = _tiny_model()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    backup_dir = tmp_path / "backup"
+    backup = RunBackup(backup_dir, fingerprint={"a": 1}, model_path=tmp_path / "model.keras")
+    model.fit(images, epochs=2, batch_size=8, callbacks=[backup], verbose=0)
+    state, restore_from = RunBackup.locate(backup_dir)
+    assert state["epoch"] == 2 and restore_from == tmp_path / "model.keras"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "model.keras"]
+    # Epoch 3's state was written, then the process died before its model was renamed.
+    (backup_dir / "state.previous.json").write_text((backup_dir / "state.json").read_text())
+    (backup_dir / "state.json").write_text(json.dumps({**state, "epoch": 3, "sha256": "0" * 64}))
+    assert RunBackup.read_state(backup_dir)["epoch"] == 2
+    # Without the previous pair, the changed model file is named, not loaded.
+    (backup_dir / "state.previous.json").unlink()
+    with pytest.raises(ValueError, match=r"model.keras: not the file .* SHA-256 differs"):
+        RunBackup.read_state(backup_dir)
+    with pytest.raises(ValueError, match=r"must be a \.keras file in"):
+        RunBackup(backup_dir, model_path=tmp_path / "elsewhere" / "model.keras")
+
+
 def test_epoch_order_is_a_function_of_seed_and_epoch():
     order = EpochShuffle(seed=3)
     numbers = order(tf.data.Dataset.range(50), count=50)
@@ -195,11 +236,13 @@ def test_mnist_training_data_carries_its_order():
 
 
 # A GAN with critic steps, a gradient penalty and its own noise draws: WGAN-GP at toy widths,
-# 200 digits in steps of 5 critic batches of 10 (4 steps per epoch), killed in epoch 2.
+# 200 digits in steps of 5 critic batches of 10 (4 steps per epoch), killed in epoch 2; it
+# keeps the generator of every 2nd epoch and every network of the latest.
 GAN_RUN = ["train", "--preset", "wgan-gp-mnist", "--limit", "200", "--batch-size", "10",
            "--epochs", "4", "--sample-every", "1", "--metrics-every", "0", "--seed", "5",
            "--deterministic", "--quiet", "--set", "latent_dim=8", "--set", "dense_units=16",
-           "--set", "generator_filters=4", "--set", "discriminator_filters=4"]
+           "--set", "generator_filters=4", "--set", "discriminator_filters=4",
+           "--keep-every", "2", "--network-files"]
 
 
 def test_sigkilled_gan_resumes_to_the_uninterrupted_run(tmp_path):
@@ -221,4 +264,13 @@ def test_sigkilled_gan_resumes_to_the_uninterrupted_run(tmp_path):
         name = f"image_at_epoch_{epoch:03d}.png"
         assert (killed / name).read_bytes() == (whole / name).read_bytes(), name
     assert sorted(p.name for p in (whole / "latest").iterdir()) == [
-        "discriminator.keras", "generator.keras"]
+        "discriminator.keras", "generator.keras", "model.json"]
+    assert sorted(p.name for p in (whole / "epochs").iterdir()) == ["epoch_0002", "epoch_0004"]
+    assert sorted(p.name for p in (killed / "epochs" / "epoch_0002").iterdir()) == [
+        "generator.keras", "model.json"]
+    from vaegan_tf import cli
+
+    last, snapshot = cli.load_model(whole), cli.load_model(whole / "epochs" / "epoch_0004")
+    for a, b in zip(last.generator.weights, snapshot.generator.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
+    assert not (whole / "best").exists()  # nothing to pick the best by

@@ -12,7 +12,9 @@ The protocol that callbacks and commands rely on (and nothing more):
 - ``condition_dim`` (0: unconditional) and ``num_classes`` (> 0: the condition is a one-hot
   class label; 0 with ``condition_dim > 0``: an attribute vector);
 - ``generate(latents, conditions=None)`` and ``sample(n, seed=None, conditions=None)``;
-- ``can_encode``: whether ``encode(images)`` exists (the VAE-GAN's encoder).
+- ``can_encode``: whether ``encode(images)`` exists (the VAE-GAN's encoder);
+- ``inference_networks``: the networks that sampling, reconstruction and scoring use (what a
+  run keeps of its best epoch); the others (the discriminator) only train.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class AdversarialModel(keras.Model):
     """
 
     network_names: ClassVar[tuple[str, ...]] = ()
+    inference_networks: ClassVar[tuple[str, ...]] = ()
     can_encode: ClassVar[bool] = False
 
     def __init__(

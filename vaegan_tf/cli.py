@@ -119,6 +119,16 @@ def add_training_arguments(
         "when validated, else mnist_fid when scored, else none)",
     )
     parser.add_argument(
+        "--keep-every", type=positive_int, default=None, metavar="N",
+        help="also keep the sampling networks of every N-th epoch in RUN/epochs/epoch_XXXX "
+        "(default: only the latest epoch's model.keras and the best epoch's networks)",
+    )
+    parser.add_argument(
+        "--network-files", action="store_true",
+        help="also write every network of the latest epoch to RUN/latest/NAME.keras, for "
+        "keras.models.load_model",
+    )
+    parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
         help="override a preset field, e.g. --set output_activation=sigmoid (repeatable; "
         "fields in vaegan_tf/presets.py)",
@@ -218,24 +228,34 @@ def resolve_preset(
 
 
 def load_model(path: str | Path) -> AdversarialModel:
-    """A saved vaegan_tf model (``RUN/model.keras``, ``RUN/best/model.keras``), loaded with
-    Keras ``safe_mode`` (no code from the file runs: a file with a ``Lambda`` layer is refused
-    with a ``ValueError``).
+    """A saved vaegan_tf model, loaded with Keras ``safe_mode`` (no code from the file runs: a
+    file with a ``Lambda`` layer is refused with a ``ValueError``): a ``.keras`` file of the
+    whole model (``RUN/model.keras``), a run directory (its ``model.keras``), or a networks
+    folder (``RUN/best``, ``RUN/epochs/epoch_XXXX``, ``RUN/latest``: the model rebuilt around
+    its network files, see ``callbacks.load_networks``).
 
     Raises:
-        FileNotFoundError: no such file.
-        ValueError: not a ``.keras`` archive, or one that holds something else than a
-            vaegan_tf model (e.g. a single network from ``RUN/latest/``).
+        FileNotFoundError: no such file or folder.
+        ValueError: not a ``.keras`` archive, one that holds something else than a vaegan_tf
+            model (e.g. a single network), or a folder that holds neither.
     """
     import zipfile
 
     import keras
 
-    import vaegan_tf.models  # noqa: F401  (registers the model classes for deserialisation)
     from vaegan_tf.adversarial import AdversarialModel
+    from vaegan_tf.callbacks.checkpoint import MODEL_JSON, load_networks
 
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"No such model file: {path}")
+    path = Path(path)
+    if path.is_dir():
+        if (path / MODEL_JSON).is_file():
+            return load_networks(path)
+        if not (path / "model.keras").is_file():
+            raise ValueError(f"{path} holds neither model.keras (a run directory) nor "
+                             f"{MODEL_JSON} (a networks folder such as RUN/best)")
+        path = path / "model.keras"
+    if not path.is_file():
+        raise FileNotFoundError(f"No such model file or folder: {path}")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a .keras model file (not a zip archive)")
     try:
@@ -245,8 +265,8 @@ def load_model(path: str | Path) -> AdversarialModel:
     if not isinstance(model, AdversarialModel):
         raise ValueError(
             f"{path} holds a single {type(model).__name__} network, not a vaegan_tf model; "
-            "give the run's model.keras (or best/model.keras): the network files in latest/ "
-            "and best/ are for keras.models.load_model")
+            f"give the run's model.keras or a networks folder ({path.parent}): a single "
+            "network file is for keras.models.load_model")
     return model
 
 
@@ -349,6 +369,7 @@ def train_and_report(
             verbose=0 if args.quiet else "auto",
             resume=not args.overwrite,
             best_by="auto" if args.best_by is None else args.best_by or None,
+            keep_every=args.keep_every or 0, network_files=args.network_files,
         )
     except (RunSetupError, BackupError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -386,8 +407,9 @@ def print_report(
     print(f"  history:       {files.history_csv}, {files.history_json}")
     print(f"  curves:        {files.loss_plot}, {files.learning_rate_plot}")
     print(f"  TensorBoard:   tensorboard --logdir {files.tensorboard}")
-    print(f"  model:         {files.model or '(not saved)'}  (keras.models.load_model); "
-          "each network in latest/")
-    print(f"  best:          {files.best or '(none)'}")
+    print(f"  model:         {files.model or '(not saved)'}  (the latest epoch, with its "
+          "optimizers; keras.models.load_model)")
+    print(f"  best:          {files.best or '(none)'}" + ("  (its sampling networks; "
+          f"--model {files.best} in sample, evaluate, ...)" if files.best else ""))
     print(f"  config:        {files.config}")
     sys.stdout.flush()

@@ -54,6 +54,7 @@ class GAN(AdversarialModel):
     """
 
     network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+    inference_networks: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(
         self,

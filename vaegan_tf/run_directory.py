@@ -105,11 +105,12 @@ was being written when its process died."""
 
 
 def remove_partial_files(directory: str | os.PathLike) -> list[Path]:
-    """Deletes the ``.partial-*`` files in ``directory`` and its sub-folders (``latest/``,
-    ``best/``, ``backup/``) and returns them. Call it holding the directory's lock: then no
-    other process can be writing them."""
+    """Deletes the ``.partial-*`` files in ``directory`` and its sub-folders (``best/``,
+    ``backup/``, ``latest/``, ``epochs/epoch_XXXX/``) and returns them. Call it holding the
+    directory's lock: then no other process can be writing them."""
     folder = Path(directory)
-    leftovers = [*folder.glob(PARTIAL_PATTERN), *folder.glob(f"*/{PARTIAL_PATTERN}")]
+    leftovers = [*folder.glob(PARTIAL_PATTERN), *folder.glob(f"*/{PARTIAL_PATTERN}"),
+                 *folder.glob(f"*/*/{PARTIAL_PATTERN}")]
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers

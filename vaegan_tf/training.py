@@ -3,8 +3,10 @@
 A run directory holds the sample grids and progress GIF (named as the original named them),
 ``history.csv``, ``history.json``, ``losses.png`` and ``learning_rates.png`` (rewritten every
 epoch), ``config.json`` (settings, command, package versions), TensorBoard logs under
-``logs/``, the latest checkpoint (``model.keras`` and each network as ``latest/NAME.keras``),
-the best one (``best/``) and the resume backup (``backup/``). It works for every
+``logs/``, the latest finished epoch as ``model.keras`` (weights and optimizers: the one
+whole-model file, which the resume state in ``backup/`` refers to) and the networks that
+sample from the best epoch (``best/``); on request every network of the latest epoch
+(``latest/``) and the sampling networks of every N-th epoch (``epochs/``). It works for every
 ``AdversarialModel``.
 """
 
@@ -32,6 +34,7 @@ from vaegan_tf.callbacks import (
     GracefulInterrupt,
     LatestCheckpoint,
     LearningRateLogger,
+    NetworkSnapshots,
     NonFiniteGuard,
     RunBackup,
     RunHistory,
@@ -65,7 +68,8 @@ class RunFiles:
     tensorboard: Path
     model: Path | None
     best: Path | None = None
-    """The best checkpoint's folder (``model.keras``, each network, ``best.json``)."""
+    """The best epoch's networks folder (its sampling networks, ``model.json``,
+    ``best.json``)."""
     interrupted: bool = False
     """Whether a Ctrl-C ended training early (after saving the partial epoch)."""
     resumed_from: int = 0
@@ -166,6 +170,8 @@ def run_callbacks(
     epochs: int | None = None,
     best_by: str | None = None,
     data_order: EpochShuffle | None = None,
+    keep_every: int = 0,
+    network_files: bool = False,
 ) -> tuple[list[keras.callbacks.Callback], SampleGrid, GifRenderer]:
     """The callbacks that fill a run directory, in the order they must run.
 
@@ -173,10 +179,11 @@ def run_callbacks(
     TensorBoard all record the rate the next epoch uses. ``extra_callbacks`` (e.g.
     ``MnistQuality``) run right after the schedule, so what they add to the logs reaches the
     history, plots, TensorBoard and the best-checkpoint choice. ``checkpoint`` saves the
-    latest checkpoint every epoch, the best by ``best_by`` (a log key, lower is better), and
-    the resume backup, which runs last (see ``RunBackup``); for the face model each whole-model
-    file is about 1.1 GB (weights plus three Adam states). With ``epochs``, an
-    ``EpochSummary`` prints one line per epoch with an ETA.
+    whole model every epoch with the resume backup, which runs last (``RunBackup``; for the
+    face model that file is about 1.1 GB: weights plus three Adam states), and the best epoch's
+    sampling networks by ``best_by`` (a log key, lower is better); ``keep_every`` N > 0 keeps
+    the sampling networks of every N-th epoch too, ``network_files`` every network of the
+    latest epoch. With ``epochs``, an ``EpochSummary`` prints one line per epoch with an ETA.
     """
     grids = SampleGrid(
         directory, every=sample_every, filename=preset.grid_filename,
@@ -185,8 +192,11 @@ def run_callbacks(
     gif = GifRenderer(directory, filename=preset.gif_filename, pattern=grids.glob_pattern,
                       samples=grids)
     interrupt = GracefulInterrupt()
-    saving = [LatestCheckpoint(directory / "model.keras", directory / "latest")] \
-        if checkpoint else []
+    saving: list[keras.callbacks.Callback] = []
+    if checkpoint and network_files:
+        saving.append(LatestCheckpoint(None, directory / "latest"))
+    if checkpoint and keep_every:
+        saving.append(NetworkSnapshots(directory / "epochs", keep_every, interrupt))
     if checkpoint and best_by:
         saving.append(BestCheckpoint(directory / "best", monitor=best_by, interrupt=interrupt))
     callbacks = [
@@ -210,7 +220,7 @@ def run_callbacks(
         callbacks.append(RunBackup(
             directory / BACKUP, stateful, fingerprint=run_fingerprint(preset, seed),
             interrupt=interrupt, data_order=data_order,
-            fingerprint_defaults=fingerprint_defaults(preset),
+            fingerprint_defaults=fingerprint_defaults(preset), model_path=directory / "model.keras",
         ))
     return callbacks, grids, gif
 
@@ -236,6 +246,8 @@ def train(
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
     resume: bool = False,
     best_by: str | None = AUTO,
+    keep_every: int = 0,
+    network_files: bool = False,
 ) -> tuple[keras.callbacks.History, RunFiles]:
     """Fits a compiled model and writes everything a run produces into ``directory``.
 
@@ -256,8 +268,8 @@ def train(
         run_config: Extra settings recorded in ``config.json`` (e.g. the command line).
         verbose: ``fit``'s verbosity (its progress bar); one summary line per epoch is
             printed in any case.
-        checkpoint: Save the latest checkpoint every epoch, the best one and the resume
-            backup (``directory/backup``).
+        checkpoint: Save the whole model (``model.keras``) and the resume state
+            (``directory/backup``) every epoch, and the best epoch's sampling networks.
         extra_callbacks: More callbacks, run after the learning-rate callback.
         resume: Continue from ``directory/backup`` when it holds a backup of this preset and
             seed (weights, optimizers, schedule, RNG states, history, grids); ``ValueError``
@@ -266,6 +278,9 @@ def train(
             best checkpoint, or ``"auto"``: ``val_encoder_loss`` with validation data,
             else the FID (``mnist_fid``, ...) when an extra callback logs it, else none. A
             key the run will not log raises ``RunSetupError`` before training.
+        keep_every: N > 0 also keeps the sampling networks of every N-th epoch
+            (``epochs/epoch_XXXX/``, for ``load_networks``); 0 keeps none.
+        network_files: Also write every network of the latest epoch to ``latest/``.
 
     Returns:
         The history of the whole run (restored epochs included) and the files written.
@@ -281,6 +296,7 @@ def train(
     callbacks, grids, gif = run_callbacks(
         directory, preset, sample_every or preset.sample_every, seed, fixed_latents, schedule,
         checkpoint, extra_callbacks, epochs, best_by, getattr(train_data, "epoch_shuffle", None),
+        keep_every, network_files,
     )
     with run_lock(directory):  # one training per run directory (run_directory.py)
         state = saved_state(directory, preset, seed) if resume and checkpoint else None

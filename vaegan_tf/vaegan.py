@@ -63,6 +63,7 @@ class VAEGAN(AdversarialModel):
     """
 
     network_names: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
+    inference_networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
     can_encode: ClassVar[bool] = True
 
     def __init__(

@@ -11,8 +11,11 @@ from vaegan_tf.callbacks.backup import (
 from vaegan_tf.callbacks.checkpoint import (
     BestCheckpoint,
     LatestCheckpoint,
+    NetworkSnapshots,
+    file_sha256,
+    load_networks,
     save_atomically,
-    save_model_and_networks,
+    save_networks,
     write_text_atomically,
 )
 from vaegan_tf.callbacks.gif import GifRenderer
@@ -44,6 +47,7 @@ __all__ = [
     "LearningRateLogger",
     "LearningRateSchedule",
     "MnistQuality",
+    "NetworkSnapshots",
     "NonFiniteGuard",
     "NonFiniteLossError",
     "NtutBufferRule",
@@ -54,10 +58,12 @@ __all__ = [
     "TensorBoardLogger",
     "check_fingerprint",
     "check_seed_generators",
+    "file_sha256",
     "learning_rate_schedule",
+    "load_networks",
     "render_gif",
     "save_atomically",
-    "save_model_and_networks",
+    "save_networks",
     "select_gif_frames",
     "write_text_atomically",
 ]

@@ -1,16 +1,21 @@
-"""Checkpoints that a crash or a full disk cannot corrupt: the latest and the best."""
+"""Checkpoints that a crash or a full disk cannot corrupt: networks folders for the best epoch,
+for every N-th epoch and for the latest; the files that write them."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 
+import vaegan_tf.models  # noqa: F401  (registers the model classes that model.json names)
+from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.callbacks.interrupt import GracefulInterrupt
 
 
@@ -44,49 +49,146 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
     return write_atomically(path, lambda partial: partial.write_text(text))
 
 
-def save_model_and_networks(
-    model: keras.Model, path: str | os.PathLike, networks_dir: str | os.PathLike | None = None
-) -> None:
-    """The whole model as ``path`` and, with ``networks_dir``, each of its networks there as
-    ``NAME.keras`` (``encoder.keras``, ``decoder.keras``, ... ; ``generator.keras``, ...),
-    every file atomically.
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of the file at ``path``, hex; remembered per (path, size, modification
+    time, inode), so a file that did not change is read once per process."""
+    path = Path(path).resolve()
+    info = path.stat()
+    return _sha256(path, info.st_size, info.st_mtime_ns, info.st_ino)
 
-    The network files hold no optimizer: load one with ``keras.models.load_model`` to use the
-    decoder as a generator, the encoder as a feature extractor, and so on.
+
+@functools.lru_cache(maxsize=16)
+def _sha256(path: Path, size: int, modified: int, inode: int) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+MODEL_JSON = "model.json"
+"""A networks folder's description of the whole model (Keras JSON, no weights)."""
+
+
+def save_networks(model: AdversarialModel, directory: str | os.PathLike,
+                  names: Sequence[str] | None = None) -> list[Path]:
+    """Writes a networks folder: each network of ``names`` (``model.inference_networks`` by
+    default: the decoder and encoder of a VAE-GAN, a GAN's generator) as ``NAME.keras``, and
+    ``model.json``, the whole model's architecture; every file atomically. Other ``.keras``
+    files in ``directory`` (of an earlier epoch or layout) are removed, so the folder holds
+    one epoch.
+
+    Each ``NAME.keras`` holds one network without optimizer state: load it with
+    ``keras.models.load_model`` to use the decoder as a generator, the encoder as a feature
+    extractor, and so on; ``load_networks`` rebuilds the whole model around them.
+
+    Returns:
+        The network files written.
     """
-    if networks_dir is not None:
-        for name, network in model.networks.items():
-            save_atomically(network, Path(networks_dir) / f"{name}.keras")
-    save_atomically(model, path)
+    directory = Path(directory)
+    names = tuple(model.inference_networks if names is None else names)
+    written = [save_atomically(model.networks[name], directory / f"{name}.keras")
+               for name in names]
+    write_text_atomically(directory / MODEL_JSON, model.to_json(indent=1) + "\n")
+    for stale in set(directory.glob("*.keras")) - set(written):
+        stale.unlink()
+    return written
+
+
+def load_networks(directory: str | os.PathLike) -> AdversarialModel:
+    """The model that ``save_networks`` wrote into ``directory``: built from ``model.json``
+    (Keras ``safe_mode``: no code from the file runs) with the weights of each ``NAME.keras``
+    there. Networks without a file (the discriminator of a ``best/`` folder) keep their initial
+    weights; the model is not compiled, so it samples, encodes and scores but does not train.
+
+    Raises:
+        FileNotFoundError: ``directory`` has no ``model.json``.
+        ValueError: ``model.json`` is not a vaegan_tf model, or a network file does not fit it.
+    """
+    directory = Path(directory)
+    description = directory / MODEL_JSON
+    if not description.is_file():
+        raise FileNotFoundError(f"{directory} holds no {MODEL_JSON} (not a networks folder)")
+    try:
+        model = keras.saving.deserialize_keras_object(json.loads(description.read_text()),
+                                                      safe_mode=True)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{description} is not a readable model description ({error})") from None
+    if not isinstance(model, AdversarialModel):
+        raise ValueError(f"{description} describes a {type(model).__name__}, not a vaegan_tf "
+                         "model")
+    for name, network in model.networks.items():
+        weights = directory / f"{name}.keras"
+        if weights.is_file():
+            try:
+                network.load_weights(weights)
+            except (ValueError, OSError) as error:
+                raise ValueError(f"{weights} does not fit the {name} of {description} "
+                                 f"({error})") from None
+    return model
 
 
 class LatestCheckpoint(keras.callbacks.Callback):
-    """After every epoch saves the whole model (weights, three optimizers, config), atomically.
+    """After every epoch saves the whole model (weights, optimizers, config) and/or a
+    networks folder (``save_networks``), atomically.
 
-    With ``networks_dir`` the encoder, decoder and discriminator are saved there as well, as
-    ``encoder.keras``, ``decoder.keras`` and ``discriminator.keras``.
+    A run directory keeps its whole model through ``RunBackup`` (the resume point); this
+    callback is for more copies: ``vaegan-tf train --network-files`` writes every network of
+    the latest epoch to ``RUN/latest/``.
 
     Args:
-        path: The ``.keras`` file to keep current.
-        networks_dir: Folder for the three networks' files, or None.
+        path: The ``.keras`` file to keep current, or None.
+        networks_dir: Folder for the networks, or None.
+        networks: Which networks go to ``networks_dir``; every one by default.
 
     Example:
         >>> checkpoint = LatestCheckpoint("runs/mnist/model.keras", "runs/mnist/latest")
         >>> model.fit(data, callbacks=[checkpoint])  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike, networks_dir: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None,
+                 networks_dir: str | os.PathLike | None = None,
+                 networks: Sequence[str] | None = None) -> None:
         super().__init__()
-        self.path = Path(path)
+        self.path = None if path is None else Path(path)
         self.networks_dir = None if networks_dir is None else Path(networks_dir)
+        self.networks = networks
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        save_model_and_networks(self.model, self.path, self.networks_dir)
+        if self.networks_dir is not None:
+            save_networks(self.model, self.networks_dir,
+                          self.networks or self.model.network_names)
+        if self.path is not None:
+            save_atomically(self.model, self.path)
+
+
+class NetworkSnapshots(keras.callbacks.Callback):
+    """Keeps the inference networks of every ``every``-th finished epoch, each in its own
+    networks folder ``directory/epoch_XXXX`` (1-based, as the grids count), so any of them can
+    be sampled later (``vaegan-tf sample --model RUN/epochs/epoch_0010``).
+
+    Args:
+        directory: Where the folders go (``RUN/epochs``).
+        every: Epoch interval.
+        interrupt: The run's ``GracefulInterrupt``: a partial epoch is not kept.
+    """
+
+    def __init__(self, directory: str | os.PathLike, every: int,
+                 interrupt: GracefulInterrupt | None = None) -> None:
+        super().__init__()
+        if every <= 0:
+            raise ValueError(f"every must be positive, got {every}")
+        self.directory, self.every, self.interrupt = Path(directory), every, interrupt
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        partial = self.interrupt is not None and self.interrupt.interrupted
+        if not partial and (epoch + 1) % self.every == 0:
+            save_networks(self.model, self.directory / f"epoch_{epoch + 1:04d}")
 
 
 class BestCheckpoint(keras.callbacks.Callback):
-    """Keeps the epoch with the lowest ``monitor`` value: ``model.keras``, the three networks and
-    ``best.json`` (epoch, value, monitor) in ``directory``, all written atomically.
+    """Keeps the epoch with the lowest ``monitor`` value as a networks folder (``save_networks``:
+    the networks that sample, e.g. ``decoder.keras`` and ``encoder.keras``, and
+    ``model.json``) with ``best.json`` (epoch, value, monitor) in ``directory``, all written
+    atomically. ``load_networks(directory)`` (or ``--model RUN/best`` on the command line)
+    gives the model to sample from; the run's ``model.keras`` stays the one to resume from.
 
     Epochs without a finite value (e.g. a quality score on a skipped epoch) are passed over,
     and so is a partial epoch ended by Ctrl-C: its logs average fewer batches and cannot be
@@ -129,7 +231,7 @@ class BestCheckpoint(keras.callbacks.Callback):
         partial = self.interrupt is not None and self.interrupt.interrupted
         if partial or not math.isfinite(value) or value >= self.best:
             return
-        save_model_and_networks(self.model, self.directory / "model.keras", self.directory)
+        save_networks(self.model, self.directory)
         self.best, self.best_epoch = value, epoch
         write_text_atomically(self.directory / self.INFO, json.dumps(
             {"epoch": epoch, "monitor": self.monitor, "value": value}, indent=2) + "\n")

@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     parser = cli.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
                                      formatter_class=cli.HelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--model", help="a saved model (.keras) to sample from")
+    source.add_argument("--model", help="a saved model to sample from: RUN/model.keras, a run "
+                        "directory, or a networks folder such as RUN/best")
     source.add_argument("--images", help="a folder of images to score")
     source.add_argument("--real-mnist", choices=("train", "test"),
                         help="score the first --samples real digits of this split: the floor")

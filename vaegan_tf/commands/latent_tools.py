@@ -30,7 +30,8 @@ from vaegan_tf.plotting import save_image_grid
 def _parser(prog: str | None, description: str, out: str) -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(prog=prog, description=description,
                                      formatter_class=cli.HelpFormatter)
-    parser.add_argument("--model", required=True, help="a saved model (.keras)")
+    parser.add_argument("--model", required=True, help="a saved model: RUN/model.keras, a run "
+                        "directory, or a networks folder such as RUN/best")
     parser.add_argument("--out", default=out, help="output file")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of any random draw")
     cli.add_verbose_argument(parser)
