@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from vaegan_tf import __main__ as entry
+from vaegan_tf import get_preset
 from vaegan_tf.commands import train
 
 
@@ -170,3 +171,15 @@ def test_a_model_file_with_code_is_refused_by_safe_mode(tmp_path, capsys):
         error = capsys.readouterr().err
         assert error.startswith("error:") and "safe_mode" in error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["unsafe.keras"]
+
+
+def test_xla_by_default_where_it_measured_faster():
+    from vaegan_tf.cli import uses_xla
+
+    assert uses_xla(get_preset("mnist")) and uses_xla(get_preset("wgan-gp-mnist"))
+    assert not uses_xla(get_preset("faces")) and not uses_xla(get_preset("dcgan-faces"))
+    gated = get_preset("mnist").replace(equilibrium_margin=0.35)
+    assert not uses_xla(gated) and uses_xla(gated, "on")
+    assert not uses_xla(get_preset("mnist"), "off")
+    with pytest.raises(ValueError, match="jit must be one of"):
+        uses_xla(get_preset("mnist"), "yes")

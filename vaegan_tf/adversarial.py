@@ -13,6 +13,9 @@ The protocol that callbacks and commands rely on (and nothing more):
   class label; 0 with ``condition_dim > 0``: an attribute vector);
 - ``generate(latents, conditions=None)`` and ``sample(n, seed=None, conditions=None)``;
 - ``can_encode``: whether ``encode(images)`` exists (the VAE-GAN's encoder);
+- under a ``tf.distribute`` strategy (built and compiled in its scope), ``replica_draw``
+  for every random draw of a train step and ``apply_gradients`` (or ``gradient_scale``) for
+  every gradient, so a step on R replicas equals the step on one device;
 - ``inference_networks``: the networks that sampling, reconstruction and scoring use (what a
   run keeps of its best epoch); the others (the discriminator) only train.
 """
@@ -28,6 +31,42 @@ from keras import ops
 
 from vaegan_tf.data.pipeline import check_training_images
 from vaegan_tf.losses import Tensor
+
+
+def replicas_in_sync() -> tuple[int, Any]:
+    """(replicas that run this step together, this replica's index): (1, 0) outside a
+    ``tf.distribute`` strategy or in its cross-replica context."""
+    context = tf.distribute.get_replica_context()
+    if context is None:
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+
+
+def apply_if(optimizer: keras.optimizers.Optimizer, pairs: list, condition: tf.Tensor) -> None:
+    """``optimizer.apply_gradients(pairs)`` where ``condition`` (a boolean tensor, the same on
+    every replica) holds. Under a strategy the condition is taken in the cross-replica
+    context: a ``tf.cond`` branch inside a replica cannot hold the optimizer's all-reduce
+    (Keras' ``LossScaleOptimizer`` does the same)."""
+    replicas, _ = replicas_in_sync()
+    if replicas == 1:
+        tf.cond(condition, lambda: _applied(optimizer, pairs), lambda: tf.constant(False))
+        return
+
+    def decide(distribution: tf.distribute.Strategy, condition: Any, pairs: list) -> None:
+        def apply() -> None:
+            distribution.extended.call_for_each_replica(optimizer.apply_gradients,
+                                                        args=(pairs,))
+
+        first = distribution.experimental_local_results(condition)[0]
+        ops.cond(first, apply, lambda: None)
+
+    tf.distribute.get_replica_context().merge_call(decide, args=(condition, pairs))
+
+
+def _applied(optimizer: keras.optimizers.Optimizer, pairs: list) -> tf.Tensor:
+    """One optimizer step, as a ``tf.cond`` branch (both branches return a boolean)."""
+    optimizer.apply_gradients(pairs)
+    return tf.constant(True)
 
 
 def after_all(gradients: Any) -> contextlib.AbstractContextManager:
@@ -121,6 +160,12 @@ class AdversarialModel(keras.Model):
                            f"{self.network_names}")
         return getattr(self, f"{name}_optimizer")
 
+    def learning_rate_of(self, name: str) -> float:
+        """Network ``name``'s current learning rate (also under a strategy, where the
+        optimizer holds it as a mirrored variable)."""
+        return float(ops.convert_to_numpy(ops.convert_to_tensor(
+            self.optimizer_of(name).learning_rate)))
+
     @property
     def conditional(self) -> bool:
         return self.condition_dim > 0
@@ -198,9 +243,19 @@ class AdversarialModel(keras.Model):
             raise ValueError("Each network needs its own optimizer instance")
         super().compile(optimizer=None, **kwargs)
         self._compile_kwargs = dict(kwargs)
+        if tf.distribute.has_strategy():
+            self._synchronize_batch_norm()
         for name, optimizer in zip(self.network_names, optimizers, strict=True):
             optimizer.build(self.optimizer_trained_variables(name))
             setattr(self, f"{name}_optimizer", optimizer)
+
+    def _synchronize_batch_norm(self) -> None:
+        """Under a strategy each replica sees a slice of the batch; batch norm then takes its
+        statistics over the whole batch (all-reduced), as on one device."""
+        for network in self.networks.values():
+            for layer in network._flatten_layers():
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True
 
     def optimizer_trained_variables(self, name: str) -> list[keras.Variable]:
         """The variables optimizer ``name`` updates: its network's trainable variables (a
@@ -247,10 +302,31 @@ class AdversarialModel(keras.Model):
         images, conditions = self.unpack(data)
         return self._track(self.compute_losses(images, conditions, training=False))
 
+    def gradient_scale(self, loss: tf.Tensor) -> tf.Tensor | None:
+        """The ``output_gradients`` that make a replica's gradient of its batch-mean ``loss``
+        its share of the whole batch's: 1 / replicas (the optimizers sum the replicas'
+        gradients, as Keras does under a strategy); None on one device."""
+        replicas, _ = replicas_in_sync()
+        return None if replicas == 1 else ops.full_like(loss, 1.0 / replicas)
+
+    def replica_draw(self, draw: Any, shape: tuple) -> tf.Tensor:
+        """``draw(shape)`` (a random draw from the model's generators), per replica: under a
+        strategy of R replicas each draws the whole batch's R × ``shape[0]`` values with the
+        same seed and keeps its own slice, so the replicas' draws differ and together equal
+        the draw of one device on the whole batch."""
+        replicas, replica = replicas_in_sync()
+        if replicas == 1:
+            return draw(shape)
+        local = shape[0]
+        everything = draw((local * replicas, *shape[1:]))
+        begin = [replica * local] + [0] * (len(shape) - 1)
+        return tf.slice(everything, begin, [local] + [-1] * (len(shape) - 1))
+
     def apply_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape) -> None:
-        """One optimizer step of network ``name`` on ``loss``, taken from ``tape``."""
+        """One optimizer step of network ``name`` on ``loss``, taken from ``tape`` (under a
+        strategy: this replica's share, summed over replicas by the optimizer)."""
         variables = self.optimizer_trained_variables(name)
-        gradients = tape.gradient(loss, variables)
+        gradients = tape.gradient(loss, variables, output_gradients=self.gradient_scale(loss))
         with after_all(gradients):
             self.optimizer_of(name).apply_gradients(zip(gradients, variables, strict=True))
 

@@ -7,12 +7,13 @@ errors answer at once; a command calls ``start_tensorflow(args)`` once its argum
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vaegan_tf import startup
 from vaegan_tf.data import LFW_MINI
@@ -39,8 +40,27 @@ def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
 
 def start_tensorflow(args: argparse.Namespace) -> None:
     """Imports TensorFlow for a command whose arguments are good (quietly unless
-    ``args.verbose``)."""
+    ``args.verbose``); with ``--cpu-replicas N`` splits the CPU into N logical devices."""
     startup.import_tensorflow(getattr(args, "verbose", False))
+    replicas = getattr(args, "cpu_replicas", None)
+    if replicas:
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+
+
+def distribution_strategy(args: argparse.Namespace) -> Any:
+    """The ``tf.distribute`` strategy ``--distribute`` asks for, or None: ``mirrored`` over
+    every GPU, or over the logical CPUs of ``--cpu-replicas`` (none: the one CPU)."""
+    if getattr(args, "distribute", None) is None:
+        return None
+    import tensorflow as tf
+
+    devices = [device.name for device in tf.config.list_logical_devices("GPU")] or [
+        device.name for device in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -109,14 +129,26 @@ def add_training_arguments(
         help="no progress bar: only one line per epoch (losses, rates, scores, ETA), for logs",
     )
     parser.add_argument(
-        "--jit", action="store_true",
-        help="compile the train step with XLA (a longer compile first; see the README's Speed)",
+        "--jit", nargs="?", const="on", default="auto", choices=JIT_CHOICES,
+        help="compile the train step with XLA: 'auto' does for 28x28 models without the "
+        "equilibrium gate, where it measured faster; '--jit' alone means on (README, Speed)",
     )
     parser.add_argument(
         "--best-by", default=None, metavar="KEY",
         help="the history key (lower is better) that picks the best checkpoint in RUN/best, "
         "e.g. mnist_fid; '' for none; checked before training (default: val_encoder_loss "
         "when validated, else mnist_fid when scored, else none)",
+    )
+    parser.add_argument(
+        "--distribute", choices=("mirrored",), default=None,
+        help="train on several devices of this machine with tf.distribute.MirroredStrategy "
+        "(every GPU; without GPUs, the logical CPUs of --cpu-replicas): one step equals the "
+        "one-device step on the same batch (README, Several devices)",
+    )
+    parser.add_argument(
+        "--cpu-replicas", type=positive_int, default=None, metavar="N",
+        help="with --distribute and no GPU: split the CPU into N logical devices, one replica "
+        "each (to try the distributed path; no faster than one device)",
     )
     parser.add_argument(
         "--keep-every", type=positive_int, default=None, metavar="N",
@@ -270,8 +302,29 @@ def load_model(path: str | Path) -> AdversarialModel:
     return model
 
 
-def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> AdversarialModel:
-    """The preset's model, compiled with one optimizer per network as the preset says.
+JIT_CHOICES = ("auto", "on", "off")
+
+
+def uses_xla(preset: PresetBase, jit: str | bool = "auto") -> bool:
+    """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
+    with XLA. ``"auto"`` does for images up to 32x32 without the equilibrium gate: measured
+    (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST VAE-GAN step 1.26x, DCGAN
+    1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no faster after twice the
+    warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x slower."""
+    if isinstance(jit, bool):
+        return jit
+    if jit not in JIT_CHOICES:
+        raise ValueError(f"jit must be one of {JIT_CHOICES}, got {jit!r}")
+    if jit != "auto":
+        return jit == "on"
+    return preset.image_shape[0] <= 32 and not getattr(preset, "equilibrium_margin", 0.0)
+
+
+def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
+                   strategy: Any = None) -> AdversarialModel:
+    """The preset's model, compiled with one optimizer per network as the preset says, with
+    XLA as ``uses_xla(preset, jit)`` decides; built and compiled in ``strategy``'s scope if
+    one is given (a ``tf.distribute`` strategy; then without XLA, which fails there).
 
     Raises:
         MemoryError: the model, its optimizer state and gradients would not fit in this
@@ -283,8 +336,22 @@ def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> Adversar
 
     too_big = (f"preset {preset.name} with these fields (latent_dim={preset.latent_dim}, ...) "
                "does not fit in this machine's memory; lower the sizes")
+    def scope() -> typing.ContextManager:
+        return contextlib.nullcontext() if strategy is None else strategy.scope()
+
+    replicas = 1 if strategy is None else strategy.num_replicas_in_sync
+    xla = uses_xla(preset, jit)
+    if strategy is not None and xla:
+        if jit in ("on", True):  # measured: a compiled step cannot reach the replicas' weights
+            raise ValueError("--jit on does not run under --distribute (XLA compiles each "
+                             "replica's step on one device); use --jit off")
+        xla = False
+    if preset.batch_size % replicas:
+        raise ValueError(f"batch size {preset.batch_size} does not split evenly over "
+                         f"{replicas} replicas; pick a multiple of {replicas}")
     try:
-        model = build_model(preset, seed=seed)
+        with scope():
+            model = build_model(preset, seed=seed)
     except tf.errors.ResourceExhaustedError:
         raise MemoryError(too_big) from None
     # Training holds the weights, two optimizer slots (Adam) and the gradients: 4 copies.
@@ -294,7 +361,8 @@ def compiled_model(preset: PresetBase, seed: int, jit: bool = False) -> Adversar
         raise MemoryError(f"{too_big}: {model.count_params():,} parameters need about "
                           f"{needed / 2**30:.1f} GiB to train, the machine has "
                           f"{memory / 2**30:.1f} GiB")
-    model.compile(**optimizers_for(model, preset), jit_compile=jit)
+    with scope():
+        model.compile(**optimizers_for(model, preset), jit_compile=xla)
     return model
 
 
@@ -353,7 +421,7 @@ def train_and_report(
 
     try:
         if model is None:
-            model = compiled_model(preset, args.seed, args.jit)
+            model = compiled_model(preset, args.seed, args.jit, distribution_strategy(args))
     except (MemoryError, ValueError) as error:  # too big; shapes the networks cannot make
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -114,12 +114,13 @@ class GAN(AdversarialModel):
     # ----------------------------------------------------------------------------- training
 
     def _noise(self, like: Tensor) -> tf.Tensor:
-        return keras.random.normal((ops.shape(like)[0], self.latent_dim),
-                                   seed=self.seed_generator)
+        return self.replica_draw(lambda shape: keras.random.normal(
+            shape, seed=self.seed_generator), (ops.shape(like)[0], self.latent_dim))
 
     def _gradient_penalty(self, real: Tensor, fake: Tensor, conditions: Tensor | None,
                           training: bool) -> tf.Tensor:
-        alpha = keras.random.uniform((ops.shape(real)[0],), seed=self.seed_generator)
+        alpha = self.replica_draw(lambda shape: keras.random.uniform(
+            shape, seed=self.seed_generator), (ops.shape(real)[0],))
         mixed = wasserstein.interpolate(real, fake, alpha)
         with tf.GradientTape() as tape:
             tape.watch(mixed)

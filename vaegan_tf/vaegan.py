@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras import ops
 
 from vaegan_tf import losses
-from vaegan_tf.adversarial import AdversarialModel, after_all
+from vaegan_tf.adversarial import AdversarialModel, after_all, apply_if, replicas_in_sync
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
 from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
@@ -154,10 +154,10 @@ class VAEGAN(AdversarialModel):
         objective = self.objective
         mean, log_var = self.encode(images, training=self._mode("encoder", training))
         batch_shape = ops.shape(mean)
-        noise = keras.random.normal(batch_shape, seed=self.seed_generator)
+        noise = self.replica_draw(self._normal, batch_shape)
         prior_codes = (
             noise if objective.share_prior_noise
-            else keras.random.normal(batch_shape, seed=self.seed_generator)
+            else self.replica_draw(self._normal, batch_shape)
         )
         codes = mean + ops.exp(0.5 * log_var) * noise
         decoder_mode = self._mode("decoder", training)
@@ -189,6 +189,9 @@ class VAEGAN(AdversarialModel):
         }
         return batch_losses, real_cost, fake_cost
 
+    def _normal(self, shape: tuple) -> tf.Tensor:
+        return keras.random.normal(shape, seed=self.seed_generator)
+
     @property
     def uses_label_noise(self) -> bool:
         """Whether the discriminator trains on soft or noisy labels instead of hard 1 / 0."""
@@ -210,10 +213,11 @@ class VAEGAN(AdversarialModel):
         objective = self.objective
         real, fake, flip = (objective.real_label_range, objective.fake_label_range,
                             objective.label_flip_probability)
-        return (
-            losses.noisy_labels(shape, real, fake, flip, self.seed_generator),
-            losses.noisy_labels(shape, fake, real, flip, self.seed_generator),
-            losses.noisy_labels(shape, fake, real, flip, self.seed_generator),
+        return tuple(
+            self.replica_draw(functools.partial(
+                losses.noisy_labels, label_range=label_range, opposite_range=opposite,
+                flip_probability=flip, seed=self.seed_generator), shape)
+            for label_range, opposite in ((real, fake), (fake, real), (fake, real))
         )
 
     def train_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
@@ -230,7 +234,8 @@ class VAEGAN(AdversarialModel):
         # All gradients come from the same forward pass; compute them all before any update
         # so no network's step can see another's new weights.
         gradients = [
-            tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables)
+            tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables,
+                          output_gradients=self.gradient_scale(batch_losses[f"{name}_loss"]))
             for name, tape in zip(self.network_names, tapes, strict=True)
         ]
         updates = self._gate(real_cost, fake_cost)
@@ -240,8 +245,7 @@ class VAEGAN(AdversarialModel):
                 pairs = list(zip(network_gradients, getattr(self, name).trainable_variables,
                                  strict=True))
                 if name in updates:
-                    tf.cond(updates[name], functools.partial(_apply, optimizer, pairs),
-                            lambda: tf.constant(False))
+                    apply_if(optimizer, pairs, updates[name])
                 else:
                     optimizer.apply_gradients(pairs)
         for name in updates:
@@ -264,6 +268,9 @@ class VAEGAN(AdversarialModel):
         margin, equilibrium = self.objective.equilibrium_margin, self.objective.equilibrium
         if margin <= 0.0:
             return {}
+        if replicas_in_sync()[0] > 1:  # one decision for all: each branch holds all-reduces
+            real_cost, fake_cost = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.MEAN, [real_cost, fake_cost])
         low, high = equilibrium - margin, equilibrium + margin
         train_discriminator = ops.logical_not(
             ops.logical_or(real_cost < low, fake_cost < low))
@@ -280,12 +287,6 @@ class VAEGAN(AdversarialModel):
         config = super().get_config()
         config.update(objective=self.objective.to_dict())
         return config
-
-
-def _apply(optimizer: keras.optimizers.Optimizer, pairs: list) -> tf.Tensor:
-    """One optimizer step, as a ``tf.cond`` branch (both branches return a boolean)."""
-    optimizer.apply_gradients(pairs)
-    return tf.constant(True)
 
 
 def build_vaegan(

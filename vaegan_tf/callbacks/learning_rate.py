@@ -30,7 +30,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         if logs is None:
             return
         for name in self.model.network_names:
-            logs[f"{name}_learning_rate"] = float(self.model.optimizer_of(name).learning_rate)
+            logs[f"{name}_learning_rate"] = self.model.learning_rate_of(name)
 
 
 def _decayed(rate: np.float32, factor: float, min_lr: float) -> np.float32:
@@ -160,7 +160,7 @@ class LearningRateSchedule(LearningRateLogger):
                     "to fit"
                 )
             optimizer = self.model.optimizer_of(name)
-            rate = np.float32(float(optimizer.learning_rate))
+            rate = np.float32(self.model.learning_rate_of(name))
             new_rate = rule.step(rate, None if loss is None else float(loss))
             if new_rate != rate:
                 optimizer.learning_rate.assign(float(new_rate))

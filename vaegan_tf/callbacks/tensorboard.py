@@ -66,9 +66,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
                 for key, value in quality.items():
                     tf.summary.scalar(key, float(value), step=epoch)
         for name in self.model.network_names:
-            optimizer = self.model.optimizer_of(name)
             with self._writer(f"scalars/learning_rate/{name}").as_default():
-                tf.summary.scalar("learning rate", float(optimizer.learning_rate), step=epoch)
+                tf.summary.scalar("learning rate", self.model.learning_rate_of(name), step=epoch)
         self._log_new_samples()
 
     def on_train_end(self, logs: dict | None = None) -> None:

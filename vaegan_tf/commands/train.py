@@ -190,7 +190,10 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error(f"--validation-fraction must be in (0, 1), got {args.validation_fraction}")
     if mnist and args.preset.schedule != 1 and args.no_validation:
         parser.error(f"--schedule {args.preset.schedule} needs validation; drop --no-validation")
-    if args.jit and args.preset.equilibrium_margin > 0:
+    if args.cpu_replicas and not args.distribute:
+        parser.error("--cpu-replicas needs --distribute mirrored")
+    args.xla = cli.uses_xla(args.preset, args.jit) and not args.distribute  # in config.json
+    if args.jit == "on" and getattr(args.preset, "equilibrium_margin", 0.0) > 0:
         print("warning: --jit with the equilibrium gate is several times slower than without "
               "XLA (README, Speed)", file=sys.stderr)
     if args.out is None:
@@ -311,7 +314,8 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
         if stop is not None:
             return stop
         try:  # the model first: a preset its networks cannot make fails before any file
-            model = cli.compiled_model(args.preset, args.seed, args.jit)
+            model = cli.compiled_model(args.preset, args.seed, args.jit,
+                                       cli.distribution_strategy(args))
             train_data, validation_data, source = load_data(args)
             check_training_steps(train_data, args.preset)
         except (OSError, ValueError, ImportError, MemoryError) as error:
