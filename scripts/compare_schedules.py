@@ -54,13 +54,13 @@ def run_schedule(args: argparse.Namespace, number: int) -> dict[str, list[float]
         seed=args.seed, center_crop=args.center_crop, value_range=preset.data_range,
         split_file=directory / "split.json",
     )
-    model = cli.compiled_model(preset, args.seed, args.jit)
+    model = cli.model_for(args, preset)
     started = time.time()
     history, _ = training.train(
         model, train_data, directory, preset, epochs=args.epochs,
         validation_data=validation_data, sample_every=args.sample_every, seed=args.seed,
         fixed_latents=args.fixed_latents, schedule=number, checkpoint=args.checkpoints,
-        verbose=0,
+        keep_every=args.keep_every or 0, network_files=args.network_files, verbose=0,
         run_config={"script": "scripts/compare_schedules.py", "argv": sys.argv[1:],
                     **vars(args) | {"preset": preset.name}},
     )
@@ -109,6 +109,7 @@ def summarize(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    cli.start_tensorflow(args)  # --cpu-replicas before TensorFlow's devices start
     out = Path(args.out)
     histories = {}
     for number in args.schedules:

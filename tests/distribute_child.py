@@ -96,17 +96,18 @@ def replica_gap(model):
 
 
 def disagreeing_gate():
-    """The gated VAE-GAN with replica 1's real cost pushed far above the equilibrium band
-    and replica 0's in it: alone they would take different branches around the optimizers'
-    all-reduce (a hang); the gate decides on the replicas' mean cost."""
+    """The gated VAE-GAN with replica 1's costs pushed far above the equilibrium band and
+    replica 0's in it: alone they would take different branches around the optimizers'
+    all-reduce (a hang); the gate decides on the replicas' mean costs (above the band: D
+    trains, the decoder does not)."""
     with STRATEGY.scope():
         model = compiled(preset_of("mnist, equilibrium gate"))
     forward = model._forward
 
     def pushed(images, training):
         batch_losses, real_cost, fake_cost = forward(images, training)
-        _, replica = replicas_in_sync()
-        return batch_losses, real_cost + 10.0 * tf.cast(replica, real_cost.dtype), fake_cost
+        push = 10.0 * tf.cast(replicas_in_sync()[1], real_cost.dtype)
+        return batch_losses, real_cost + push, fake_cost + push
 
     model._forward = pushed
     images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")

@@ -41,8 +41,8 @@ def test_a_step_on_two_replicas_equals_the_step_on_one_device(distributed, case)
 def test_replicas_that_disagree_on_the_gate_take_one_branch(distributed):
     result = distributed["disagreeing_gate"]
     assert result["replicas"] == 0.0
-    # The mean real cost (pushed by 10 on one replica) is above the band: D trains, the
-    # decoder does not, on both replicas.
+    # The mean costs (pushed by 10 on one replica) are above the band: D trains, the decoder
+    # does not, on both replicas.
     assert result["updated"] == {"decoder": 0.0, "discriminator": 1.0}
 
 

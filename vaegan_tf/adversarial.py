@@ -16,7 +16,7 @@ The protocol that callbacks and commands rely on (and nothing more):
 - under a ``tf.distribute`` strategy (built and compiled in its scope), ``replica_draw``
   for every random draw of a train step and ``apply_gradients`` (or ``gradient_scale``) for
   every gradient, so a step on R replicas equals the step on one device;
-- ``inference_networks``: the networks that sampling, reconstruction and scoring use (what a
+- ``sampling_networks``: the networks that sampling, reconstruction and scoring use (what a
   run keeps of its best epoch); the others (the discriminator) only train.
 """
 
@@ -69,6 +69,12 @@ def _applied(optimizer: keras.optimizers.Optimizer, pairs: list) -> tf.Tensor:
     return tf.constant(True)
 
 
+def float32(outputs: Any) -> Any:
+    """A network's outputs (a tensor or a list) in float32: losses and scores are float32
+    also when the networks compute in float16 or bfloat16 (a no-op in float32)."""
+    return tf.nest.map_structure(lambda tensor: ops.cast(tensor, "float32"), outputs)
+
+
 def after_all(gradients: Any) -> contextlib.AbstractContextManager:
     """A context whose ops (the weight updates) run only after every tensor of ``gradients``
     is computed.
@@ -105,7 +111,7 @@ class AdversarialModel(keras.Model):
     """
 
     network_names: ClassVar[tuple[str, ...]] = ()
-    inference_networks: ClassVar[tuple[str, ...]] = ()
+    sampling_networks: ClassVar[tuple[str, ...]] = ()
     can_encode: ClassVar[bool] = False
 
     def __init__(
@@ -159,12 +165,6 @@ class AdversarialModel(keras.Model):
             raise KeyError(f"{type(self).__name__} has no network {name!r}; it has "
                            f"{self.network_names}")
         return getattr(self, f"{name}_optimizer")
-
-    def learning_rate_of(self, name: str) -> float:
-        """Network ``name``'s current learning rate (also under a strategy, where the
-        optimizer holds it as a mirrored variable)."""
-        return float(ops.convert_to_numpy(ops.convert_to_tensor(
-            self.optimizer_of(name).learning_rate)))
 
     @property
     def conditional(self) -> bool:
@@ -241,6 +241,10 @@ class AdversarialModel(keras.Model):
         optimizers = [kwargs.pop(key) for key in expected]
         if len({id(optimizer) for optimizer in optimizers}) != len(optimizers):
             raise ValueError("Each network needs its own optimizer instance")
+        if self.uses_float16:  # Keras wraps only ``self.optimizer``: one scale per network
+            optimizers = [optimizer if isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+                          else keras.optimizers.LossScaleOptimizer(optimizer)
+                          for optimizer in optimizers]
         super().compile(optimizer=None, **kwargs)
         self._compile_kwargs = dict(kwargs)
         if tf.distribute.has_strategy():
@@ -248,6 +252,13 @@ class AdversarialModel(keras.Model):
         for name, optimizer in zip(self.network_names, optimizers, strict=True):
             optimizer.build(self.optimizer_trained_variables(name))
             setattr(self, f"{name}_optimizer", optimizer)
+
+    @property
+    def uses_float16(self) -> bool:
+        """Whether a network computes in float16 (a ``mixed_float16`` policy when it was
+        built): then each network's optimizer is a ``LossScaleOptimizer``."""
+        return any(layer.dtype_policy.compute_dtype == "float16"
+                   for network in self.networks.values() for layer in network.layers)
 
     def _synchronize_batch_norm(self) -> None:
         """Under a strategy each replica sees a slice of the batch; batch norm then takes its
@@ -302,12 +313,22 @@ class AdversarialModel(keras.Model):
         images, conditions = self.unpack(data)
         return self._track(self.compute_losses(images, conditions, training=False))
 
-    def gradient_scale(self, loss: tf.Tensor) -> tf.Tensor | None:
-        """The ``output_gradients`` that make a replica's gradient of its batch-mean ``loss``
-        its share of the whole batch's: 1 / replicas (the optimizers sum the replicas'
-        gradients, as Keras does under a strategy); None on one device."""
+    def gradient_scale(self, name: str, loss: tf.Tensor) -> tf.Tensor | None:
+        """The ``output_gradients`` of network ``name``'s gradient of ``loss``: the loss scale
+        of its ``LossScaleOptimizer`` under mixed float16 (the backward pass then runs on
+        scaled values, as with ``scale_loss`` inside the tape; the optimizer unscales, and
+        skips a step whose gradients overflowed and halves the scale), times 1 / replicas
+        under a strategy (the optimizers sum the replicas' gradients, as Keras does); None
+        when both are 1."""
+        scale = None
+        optimizer = self.optimizer_of(name)
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            scale = ops.cast(optimizer.scale_loss(ops.ones_like(loss)), loss.dtype)
         replicas, _ = replicas_in_sync()
-        return None if replicas == 1 else ops.full_like(loss, 1.0 / replicas)
+        if replicas > 1:
+            share = ops.full_like(loss, 1.0 / replicas)
+            scale = share if scale is None else scale * share
+        return scale
 
     def replica_draw(self, draw: Any, shape: tuple) -> tf.Tensor:
         """``draw(shape)`` (a random draw from the model's generators), per replica: under a
@@ -326,7 +347,8 @@ class AdversarialModel(keras.Model):
         """One optimizer step of network ``name`` on ``loss``, taken from ``tape`` (under a
         strategy: this replica's share, summed over replicas by the optimizer)."""
         variables = self.optimizer_trained_variables(name)
-        gradients = tape.gradient(loss, variables, output_gradients=self.gradient_scale(loss))
+        gradients = tape.gradient(loss, variables,
+                                  output_gradients=self.gradient_scale(name, loss))
         with after_all(gradients):
             self.optimizer_of(name).apply_gradients(zip(gradients, variables, strict=True))
 

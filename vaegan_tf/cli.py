@@ -151,6 +151,11 @@ def add_training_arguments(
         "each (to try the distributed path; no faster than one device)",
     )
     parser.add_argument(
+        "--precision", choices=PRECISIONS, default="float32",
+        help="the networks' dtype policy: mixed_float16 gives each network's optimizer a "
+        "LossScaleOptimizer; losses stay float32 (README, Mixed precision: slower on CPUs)",
+    )
+    parser.add_argument(
         "--keep-every", type=positive_int, default=None, metavar="N",
         help="also keep the sampling networks of every N-th epoch in RUN/epochs/epoch_XXXX "
         "(default: only the latest epoch's model.keras and the best epoch's networks)",
@@ -303,6 +308,7 @@ def load_model(path: str | Path) -> AdversarialModel:
 
 
 JIT_CHOICES = ("auto", "on", "off")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def uses_xla(preset: PresetBase, jit: str | bool = "auto") -> bool:
@@ -320,11 +326,20 @@ def uses_xla(preset: PresetBase, jit: str | bool = "auto") -> bool:
     return preset.image_shape[0] <= 32 and not getattr(preset, "equilibrium_margin", 0.0)
 
 
+def model_for(args: argparse.Namespace, preset: PresetBase) -> AdversarialModel:
+    """``compiled_model`` with the command line's ``--seed``, ``--jit``, ``--distribute``
+    (``--cpu-replicas``) and ``--precision``."""
+    return compiled_model(preset, args.seed, args.jit, distribution_strategy(args),
+                          args.precision)
+
+
 def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
-                   strategy: Any = None) -> AdversarialModel:
+                   strategy: Any = None, precision: str = "float32") -> AdversarialModel:
     """The preset's model, compiled with one optimizer per network as the preset says, with
     XLA as ``uses_xla(preset, jit)`` decides; built and compiled in ``strategy``'s scope if
-    one is given (a ``tf.distribute`` strategy; then without XLA, which fails there).
+    one is given (a ``tf.distribute`` strategy; then without XLA, which fails there); its
+    networks built under the Keras dtype policy ``precision`` (the global policy is restored
+    afterwards).
 
     Raises:
         MemoryError: the model, its optimizer state and gradients would not fit in this
@@ -349,11 +364,17 @@ def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
     if preset.batch_size % replicas:
         raise ValueError(f"batch size {preset.batch_size} does not split evenly over "
                          f"{replicas} replicas; pick a multiple of {replicas}")
+    import keras
+
+    global_policy = keras.mixed_precision.global_policy()
     try:
+        keras.mixed_precision.set_global_policy(precision)
         with scope():
             model = build_model(preset, seed=seed)
     except tf.errors.ResourceExhaustedError:
         raise MemoryError(too_big) from None
+    finally:
+        keras.mixed_precision.set_global_policy(global_policy)
     # Training holds the weights, two optimizer slots (Adam) and the gradients: 4 copies.
     needed = 4 * 4 * model.count_params()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -421,7 +442,7 @@ def train_and_report(
 
     try:
         if model is None:
-            model = compiled_model(preset, args.seed, args.jit, distribution_strategy(args))
+            model = model_for(args, preset)
     except (MemoryError, ValueError) as error:  # too big; shapes the networks cannot make
         print(f"error: {error}", file=sys.stderr)
         return 2

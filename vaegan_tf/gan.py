@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from vaegan_tf.adversarial import AdversarialModel
+from vaegan_tf.adversarial import AdversarialModel, float32
 from vaegan_tf.losses import Tensor, gan_losses, wasserstein
 from vaegan_tf.networks import build_gan_discriminator, build_generator
 from vaegan_tf.presets import GANObjective, GANPreset, get_preset
@@ -54,7 +54,7 @@ class GAN(AdversarialModel):
     """
 
     network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
-    inference_networks: ClassVar[tuple[str, ...]] = ("generator",)
+    sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(
         self,
@@ -98,14 +98,14 @@ class GAN(AdversarialModel):
         # Keras refuses a list that mixes NumPy arrays and tensors.
         inputs = latents if conditions is None else [ops.convert_to_tensor(latents),
                                                      ops.convert_to_tensor(conditions)]
-        return self.generator(inputs, training=training)
+        return float32(self.generator(inputs, training=training))
 
     def score(self, images: Tensor, conditions: Tensor | None = None,
               training: bool = False) -> tf.Tensor:
         """The discriminator's score (logit) of each image."""
         inputs = images if conditions is None else [ops.convert_to_tensor(images),
                                                     ops.convert_to_tensor(conditions)]
-        return self.discriminator(inputs, training=training)
+        return float32(self.discriminator(inputs, training=training))
 
     def call(self, latents: Tensor, training: bool = False) -> tf.Tensor:
         """Generates images from latent codes (unconditional models)."""

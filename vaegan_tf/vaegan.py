@@ -11,7 +11,13 @@ import tensorflow as tf
 from keras import ops
 
 from vaegan_tf import losses
-from vaegan_tf.adversarial import AdversarialModel, after_all, apply_if, replicas_in_sync
+from vaegan_tf.adversarial import (
+    AdversarialModel,
+    after_all,
+    apply_if,
+    float32,
+    replicas_in_sync,
+)
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
 from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
@@ -63,7 +69,7 @@ class VAEGAN(AdversarialModel):
     """
 
     network_names: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
-    inference_networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
+    sampling_networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
     can_encode: ClassVar[bool] = True
 
     def __init__(
@@ -102,14 +108,14 @@ class VAEGAN(AdversarialModel):
 
     def encode(self, images: Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns the mean and log-variance of q(z | images)."""
-        statistics = self.encoder(images, training=training)
+        statistics = float32(self.encoder(images, training=training))
         mean, log_var = ops.split(statistics, 2, axis=-1)
         return mean, log_var
 
     def generate(self, latents: Tensor, conditions: Tensor | None = None,
                  training: bool = False) -> tf.Tensor:
         """Decodes latent codes to images in ``data_range`` (the VAE-GAN is unconditional)."""
-        return self.decoder(latents, training=training)
+        return float32(self.decoder(latents, training=training))
 
     def decode(self, codes: Tensor, training: bool = False) -> tf.Tensor:
         """Decodes latent codes to images in ``data_range``."""
@@ -141,9 +147,10 @@ class VAEGAN(AdversarialModel):
         concatenated batches (``discriminator_joint_batch``)."""
         mode = self._mode("discriminator", training)
         if not self.objective.discriminator_joint_batch:
-            return [tuple(self.discriminator(batch, training=mode)) for batch in images]
-        probabilities, features = self.discriminator(ops.concatenate(images, axis=0),
-                                                     training=mode)
+            return [tuple(float32(self.discriminator(batch, training=mode)))
+                    for batch in images]
+        probabilities, features = float32(self.discriminator(ops.concatenate(images, axis=0),
+                                                             training=mode))
         return list(zip(ops.split(probabilities, len(images)),
                         ops.split(features, len(images)), strict=True))
 
@@ -161,8 +168,8 @@ class VAEGAN(AdversarialModel):
         )
         codes = mean + ops.exp(0.5 * log_var) * noise
         decoder_mode = self._mode("decoder", training)
-        reconstructions = self.decoder(codes, training=decoder_mode)
-        prior_samples = self.decoder(prior_codes, training=decoder_mode)
+        reconstructions = self.decode(codes, training=decoder_mode)
+        prior_samples = self.decode(prior_codes, training=decoder_mode)
 
         (p_real, real_features), (p_reconstruction, reconstruction_features), (p_prior, _) = (
             self._discriminate([images, reconstructions, prior_samples], training))
@@ -235,7 +242,8 @@ class VAEGAN(AdversarialModel):
         # so no network's step can see another's new weights.
         gradients = [
             tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables,
-                          output_gradients=self.gradient_scale(batch_losses[f"{name}_loss"]))
+                          output_gradients=self.gradient_scale(name,
+                                                               batch_losses[f"{name}_loss"]))
             for name, tape in zip(self.network_names, tapes, strict=True)
         ]
         updates = self._gate(real_cost, fake_cost)

@@ -69,7 +69,7 @@ MODEL_JSON = "model.json"
 
 def save_networks(model: AdversarialModel, directory: str | os.PathLike,
                   names: Sequence[str] | None = None) -> list[Path]:
-    """Writes a networks folder: each network of ``names`` (``model.inference_networks`` by
+    """Writes a networks folder: each network of ``names`` (``model.sampling_networks`` by
     default: the decoder and encoder of a VAE-GAN, a GAN's generator) as ``NAME.keras``, and
     ``model.json``, the whole model's architecture; every file atomically. Other ``.keras``
     files in ``directory`` (of an earlier epoch or layout) are removed, so the folder holds
@@ -83,7 +83,7 @@ def save_networks(model: AdversarialModel, directory: str | os.PathLike,
         The network files written.
     """
     directory = Path(directory)
-    names = tuple(model.inference_networks if names is None else names)
+    names = tuple(model.sampling_networks if names is None else names)
     written = [save_atomically(model.networks[name], directory / f"{name}.keras")
                for name in names]
     write_text_atomically(directory / MODEL_JSON, model.to_json(indent=1) + "\n")
@@ -160,7 +160,7 @@ class LatestCheckpoint(keras.callbacks.Callback):
 
 
 class NetworkSnapshots(keras.callbacks.Callback):
-    """Keeps the inference networks of every ``every``-th finished epoch, each in its own
+    """Keeps the sampling networks of every ``every``-th finished epoch, each in its own
     networks folder ``directory/epoch_XXXX`` (1-based, as the grids count), so any of them can
     be sampled later (``vaegan-tf sample --model RUN/epochs/epoch_0010``).
 

@@ -19,6 +19,13 @@ import numpy as np
 from vaegan_tf.presets import SCHEDULE_PRESETS
 
 
+def current_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """``optimizer``'s learning rate as a float, also under a ``tf.distribute`` strategy
+    (where it is a mirrored variable, which ``float()`` refuses)."""
+    return float(keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(
+        optimizer.learning_rate)))
+
+
 class LearningRateLogger(keras.callbacks.Callback):
     """Adds each network's current learning rate to the epoch logs (and so to the history).
 
@@ -30,7 +37,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         if logs is None:
             return
         for name in self.model.network_names:
-            logs[f"{name}_learning_rate"] = self.model.learning_rate_of(name)
+            logs[f"{name}_learning_rate"] = current_rate(self.model.optimizer_of(name))
 
 
 def _decayed(rate: np.float32, factor: float, min_lr: float) -> np.float32:
@@ -160,7 +167,7 @@ class LearningRateSchedule(LearningRateLogger):
                     "to fit"
                 )
             optimizer = self.model.optimizer_of(name)
-            rate = np.float32(self.model.learning_rate_of(name))
+            rate = np.float32(current_rate(optimizer))
             new_rate = rule.step(rate, None if loss is None else float(loss))
             if new_rate != rate:
                 optimizer.learning_rate.assign(float(new_rate))

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from vaegan_tf.callbacks.learning_rate import current_rate
 from vaegan_tf.callbacks.quality import CLASS_MATCH, QUALITY_KEYS
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.plotting import to_unit_range
@@ -67,7 +68,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
                     tf.summary.scalar(key, float(value), step=epoch)
         for name in self.model.network_names:
             with self._writer(f"scalars/learning_rate/{name}").as_default():
-                tf.summary.scalar("learning rate", self.model.learning_rate_of(name), step=epoch)
+                tf.summary.scalar("learning rate",
+                                  current_rate(self.model.optimizer_of(name)), step=epoch)
         self._log_new_samples()
 
     def on_train_end(self, logs: dict | None = None) -> None:

@@ -314,8 +314,7 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
         if stop is not None:
             return stop
         try:  # the model first: a preset its networks cannot make fails before any file
-            model = cli.compiled_model(args.preset, args.seed, args.jit,
-                                       cli.distribution_strategy(args))
+            model = cli.model_for(args, args.preset)
             train_data, validation_data, source = load_data(args)
             check_training_steps(train_data, args.preset)
         except (OSError, ValueError, ImportError, MemoryError) as error:

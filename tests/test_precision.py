@@ -1,0 +1,71 @@
+"""Mixed precision: one LossScaleOptimizer per network, float32 losses, an overflow that skips
+exactly that network's step, and loss scales that survive a save and load."""
+
+import keras
+import numpy as np
+import pytest
+
+from vaegan_tf import cli, get_preset
+
+TOY = {"latent_dim": 8, "dense_units": 16, "conv_filters": (8, 16), "decoder_filters": 8}
+
+
+def _model(precision, seed=0):
+    return cli.compiled_model(get_preset("mnist").replace(**TOY), seed, "off", None, precision)
+
+
+def _images():
+    return np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+
+
+def test_mixed_float16_gives_each_network_a_loss_scale_and_float32_losses():
+    model = _model("mixed_float16")
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored after building
+    assert model.uses_float16
+    for name, network in model.networks.items():
+        assert network.layers[-1].dtype_policy.name == "mixed_float16"
+        assert isinstance(model.optimizer_of(name), keras.optimizers.LossScaleOptimizer)
+    losses = model.compute_losses(_images()[:8], training=True)
+    assert all(keras.backend.standardize_dtype(value.dtype) == "float32"
+               for value in losses.values())
+    reference = _model("float32")
+    reference.set_weights(model.get_weights())
+    expected = reference.compute_losses(_images()[:8], training=True)
+    for key, value in losses.items():  # float16 networks: close, not equal
+        np.testing.assert_allclose(float(value), float(expected[key]), rtol=0.05, err_msg=key)
+    assert not isinstance(reference.optimizer_of("decoder"), keras.optimizers.LossScaleOptimizer)
+
+
+def test_an_overflow_skips_that_networks_step_and_halves_its_scale(tmp_path):
+    model = _model("mixed_float16")
+    decoder_optimizer = model.optimizer_of("decoder")
+    decoder_optimizer.dynamic_scale.assign(2.0**100)  # scaled gradients overflow float16
+    before = {name: [np.array(w) for w in network.trainable_weights]
+              for name, network in model.networks.items()}
+    scales = {name: float(model.optimizer_of(name).dynamic_scale) for name in model.network_names}
+    history = model.fit(_images()[:8], batch_size=8, epochs=1, verbose=0).history
+    for name, network in model.networks.items():
+        changed = any(not np.array_equal(a, np.array(b))
+                      for a, b in zip(before[name], network.trainable_weights, strict=True))
+        assert changed == (name != "decoder"), name
+    assert int(decoder_optimizer.iterations) == 0
+    assert int(model.optimizer_of("encoder").iterations) == 1
+    assert float(decoder_optimizer.dynamic_scale) == 2.0**99
+    assert float(model.optimizer_of("encoder").dynamic_scale) == scales["encoder"]
+    # The history holds the losses, not the scaled losses (2**15 times larger).
+    assert 0.0 < history["decoder_loss"][0] < 50.0 and abs(history["encoder_loss"][0]) < 50.0
+    # Resume-safe: the scales are saved with the optimizers.
+    model.save(tmp_path / "model.keras")
+    loaded = cli.load_model(tmp_path / "model.keras")
+    assert float(loaded.optimizer_of("decoder").dynamic_scale) == 2.0**99
+    assert loaded.uses_float16 and loaded.decoder.layers[-1].dtype_policy.name == "mixed_float16"
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains(precision):
+    model = _model(precision)
+    history = model.fit(_images(), batch_size=8, epochs=1, verbose=0).history
+    assert all(np.isfinite(values[0]) for values in history.values())
+    assert model.decoder.layers[-1].dtype_policy.name == precision
+    assert isinstance(model.optimizer_of("decoder"), keras.optimizers.LossScaleOptimizer) == (
+        precision == "mixed_float16")
