@@ -27,8 +27,9 @@ CASES = {
                                      "fake_label_range": (0.0, 0.3),
                                      "label_flip_probability": 0.25},
     "mnist, equilibrium gate": {"equilibrium_margin": 0.2},
-    "dcgan-mnist": {}, "lsgan-mnist": {}, "wgan-mnist": {}, "wgan-gp-mnist": {},
-    "cdcgan-mnist": {},
+    # The GAN losses differ only in pure functions; WGAN-GP has the critic steps and the
+    # penalty's draws, the conditional DCGAN the labels.
+    "dcgan-mnist": {}, "wgan-gp-mnist": {}, "cdcgan-mnist": {},
 }
 STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 

@@ -23,7 +23,7 @@ def distributed():
 
 
 CASES = ["mnist", "mnist, soft and noisy labels", "mnist, equilibrium gate", "dcgan-mnist",
-         "lsgan-mnist", "wgan-mnist", "wgan-gp-mnist", "cdcgan-mnist"]
+         "wgan-gp-mnist", "cdcgan-mnist"]
 
 
 @pytest.mark.parametrize("case", CASES)

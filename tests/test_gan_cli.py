@@ -19,7 +19,8 @@ def trained_cdcgan(tmp_path_factory):
     """A class-conditional DCGAN at toy widths, 2 epochs on 320 digits, scored every epoch."""
     run = tmp_path_factory.mktemp("cdcgan") / "run"
     code = entry.main(["train", "--preset", "cdcgan-mnist", "--limit", "320", "--epochs", "2",
-                       "--metrics-samples", "200", "--quiet", "--seed", "1", "--out", str(run),
+                       "--metrics-samples", "200", "--quiet", "--seed", "1", "--jit", "off",
+                       "--out", str(run),
                        *TOY])
     assert code == 0
     return run

@@ -12,9 +12,10 @@ import pytest
 from vaegan_tf.commands import train
 from vaegan_tf.run_directory import LOCK, RunDirectoryError, run_lock
 
+# --jit off: XLA's compile costs seconds per toy run (test_scripts runs the default, XLA).
 TOY = ["--limit", "200", "--batch-size", "50", "--epochs", "1", "--metrics-every", "0",
-       "--no-validation", "--quiet", "--set", "latent_dim=8", "--set", "dense_units=16",
-       "--set", "conv_filters=8,16", "--set", "decoder_filters=8"]
+       "--no-validation", "--quiet", "--jit", "off", "--set", "latent_dim=8", "--set",
+       "dense_units=16", "--set", "conv_filters=8,16", "--set", "decoder_filters=8"]
 
 HOLDER = """
 import sys

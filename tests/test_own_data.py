@@ -87,7 +87,7 @@ def test_anything_else_is_refused_with_what_was_found_and_what_is_accepted(tmp_p
         data.user_datasets(bad, (28, 28, 1), 8, 8)
 
 
-TOY = ["--epochs", "1", "--batch-size", "20", "--quiet", "--set", "latent_dim=8",
+TOY = ["--epochs", "1", "--batch-size", "20", "--quiet", "--jit", "off", "--set", "latent_dim=8",
        "--set", "dense_units=16", "--set", "conv_filters=8,16", "--set", "decoder_filters=8"]
 
 

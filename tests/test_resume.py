@@ -20,7 +20,7 @@ TINY = ["--set", "latent_dim=8", "--set", "dense_units=16", "--set", "conv_filte
         "--set", "decoder_filters=8"]
 RUN = ["train", "--limit", "240", "--batch-size", "20", "--epochs", "6", "--sample-every", "2",
        "--metrics-every", "0", "--schedule", "4", "--seed", "5", "--deterministic", "--quiet",
-       *TINY]
+       "--jit", "off", *TINY]  # no XLA compile per toy run (test_scripts runs the default)
 
 # Runs the CLI with a callback that SIGKILLs the process at (epoch, batch) = $KILL_AT, e.g.
 # "4,5": after four finished epochs, in the middle of the fifth (12 batches per epoch).
@@ -242,7 +242,7 @@ GAN_RUN = ["train", "--preset", "wgan-gp-mnist", "--limit", "200", "--batch-size
            "--epochs", "4", "--sample-every", "1", "--metrics-every", "0", "--seed", "5",
            "--deterministic", "--quiet", "--set", "latent_dim=8", "--set", "dense_units=16",
            "--set", "generator_filters=4", "--set", "discriminator_filters=4",
-           "--keep-every", "2", "--network-files"]
+           "--keep-every", "2", "--network-files", "--jit", "off"]
 
 
 def test_sigkilled_gan_resumes_to_the_uninterrupted_run(tmp_path):
