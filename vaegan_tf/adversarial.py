@@ -23,13 +23,14 @@ The protocol that callbacks and commands rely on (and nothing more):
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any, ClassVar
 
 import keras
 import tensorflow as tf
 from keras import ops
 
-from vaegan_tf.data.pipeline import check_training_images
+from vaegan_tf.data.pipeline import RANGE_CHECK, check_training_images, checked_batches
 from vaegan_tf.losses import Tensor
 
 
@@ -292,13 +293,26 @@ class AdversarialModel(keras.Model):
 
     def fit(self, x: Any = None, *args: Any, check_images: bool = True,
             **kwargs: Any) -> keras.callbacks.History:
-        """``keras.Model.fit``, after a check of ``x``: integer images, an unbatched dataset,
-        or arrays outside ``data_range`` (0-255 floats, [0, 1] images for a [-1, 1] model)
-        raise ``ValueError`` instead of training on them
-        (``data.pipeline.check_training_images``; ``check_images=False`` skips it)."""
-        if check_images:
-            check_training_images(x, self.data_range)
-        return super().fit(x, *args, **kwargs)
+        """``keras.Model.fit``, checking ``x``: integer images, an unbatched dataset, or
+        values outside ``data_range`` (0-255 floats, [0, 1] images for a [-1, 1] model) raise
+        ``ValueError`` instead of training on them (arrays before training, a dataset's
+        batches as they are drawn: ``data.pipeline.check_training_images`` and
+        ``checked_batches``; ``check_images=False`` skips both)."""
+        if not check_images:
+            return super().fit(x, *args, **kwargs)
+        check_training_images(x, self.data_range)
+        if isinstance(x, tf.data.Dataset):
+            x = checked_batches(x, self.data_range)
+        try:
+            return super().fit(x, *args, **kwargs)
+        except tf.errors.InvalidArgumentError as error:
+            found = re.search(rf"{RANGE_CHECK}\] \[(\S+)\] \[(\S+)\]", error.message)
+            if found is None:
+                raise
+            raise ValueError(
+                f"a training batch spans [{found[1]}, {found[2]}]: outside the model's data "
+                f"range {self.data_range}, or [0, 1] data for a [-1, 1] model; scale the "
+                "images first (data.pipeline.scale_images, or x * 2 - 1)") from None
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:

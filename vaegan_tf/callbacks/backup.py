@@ -15,6 +15,7 @@ import numpy as np
 from vaegan_tf.callbacks.checkpoint import (
     file_sha256,
     save_atomically,
+    streamed_weights,
     write_atomically,
     write_text_atomically,
 )
@@ -326,7 +327,8 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             write_text_atomically(current, json.dumps(state, indent=1) + "\n")
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.model_path, save_then_record)
+        with streamed_weights():  # no in-memory copy of a face model's 1 GiB file
+            write_atomically(self.model_path, save_then_record)
         stale = [*self.directory.glob("epoch_*.weights.h5"), self.directory / BACKUP_MODEL]
         for path in stale:
             if path != self.model_path:

@@ -106,13 +106,41 @@ def with_epoch_shuffle(dataset: tf.data.Dataset, order: EpochShuffle | None) -> 
     return dataset
 
 
+RANGE_CHECK = "vaegan_tf: a training batch outside the data range of the model"
+"""The message of ``checked_batches``' assertion (how ``fit`` recognises its error)."""
+
+
+def checked_batches(dataset: tf.data.Dataset, value_range: tuple[float, float]
+                    ) -> tf.data.Dataset:
+    """``dataset`` with each batch's values checked as it is drawn (``fit`` uses it): a batch
+    outside ``value_range`` (0-255 floats), or a batch of [0, 1] values for a model whose
+    range is [-1, 1], fails with an ``InvalidArgumentError`` carrying ``RANGE_CHECK`` and the
+    batch's smallest and largest value. Checking while training reads the batches changes
+    nothing about their order, which drawing one beforehand would (it advances the shuffle
+    state of some datasets)."""
+    low, high = value_range
+    margin = 0.01 * (high - low)
+
+    def check(*element: tf.Tensor) -> Any:
+        images = element[0]
+        smallest, largest = tf.reduce_min(images), tf.reduce_max(images)
+        outside = tf.logical_or(smallest < low - margin, largest > high + margin)
+        unit = tf.logical_and(smallest >= 0.0, largest > 0.0) if low < 0.0 else False
+        assertion = tf.debugging.Assert(tf.logical_not(tf.logical_or(outside, unit)),
+                                        [RANGE_CHECK, smallest, largest])
+        with tf.control_dependencies([assertion]):
+            images = tf.identity(images)
+        return (images, *element[1:]) if len(element) > 1 else images
+
+    return dataset.map(check)
+
+
 def check_training_images(data: Any, value_range: tuple[float, float]) -> None:
     """Refuses training data a model would silently learn nonsense from: ``fit``'s ``x`` (a
     ``tf.data.Dataset`` or an array, of images or of ``(images, labels)``).
 
-    A dataset is judged by its element spec only (type and rank): drawing a batch from it to
-    look at the values would start an iterator, which advances the shuffling state of some
-    datasets and so changes the order training then sees. Arrays are checked fully.
+    A dataset is judged here by its element spec (type and rank); its values are checked
+    batch by batch while training reads them (``checked_batches``). Arrays are checked fully.
 
     Raises:
         ValueError: integer images (uint8 0-255: scale them, ``scale_images``), a dataset that
