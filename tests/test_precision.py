@@ -69,3 +69,47 @@ def test_mixed_precision_trains(precision):
     assert model.decoder.layers[-1].dtype_policy.name == precision
     assert isinstance(model.optimizer_of("decoder"), keras.optimizers.LossScaleOptimizer) == (
         precision == "mixed_float16")
+
+
+def _fixed_draw(draw, shape):
+    """Stands in for a model's random draws: XLA's stateless generator gives other numbers
+    than the TensorFlow kernels' for the same seed, so the comparison fixes them."""
+    import math
+
+    import tensorflow as tf
+
+    return 0.5 + 0.5 * tf.reshape(tf.sin(0.37 * tf.range(math.prod(shape), dtype="float32")),
+                                  shape)
+
+
+@pytest.mark.parametrize("preset", ["mnist", "wgan-gp-mnist"])
+def test_the_xla_step_is_the_tf_function_step(preset, mnist_like_batch):
+    """The default path compiles the step with XLA (``--jit auto``): from the same weights on
+    the same batch and the same draws it takes the ``tf.function`` step, to float32 round-off
+    (SGD, so the update shows the gradients themselves)."""
+    import tensorflow as tf
+
+    from vaegan_tf.models import build_model
+
+    toy = TOY if preset == "mnist" else {"latent_dim": 8, "dense_units": 16,
+                                          "generator_filters": 4, "discriminator_filters": 4}
+    models = []
+    for jit in (False, True):
+        model = build_model(get_preset(preset).replace(**toy), seed=1)
+        model.compile(**{f"{name}_optimizer": keras.optimizers.SGD(0.1)
+                         for name in model.network_names}, jit_compile=jit)
+        model.replica_draw = _fixed_draw
+        models.append(model)
+    initial = models[0].get_weights()
+    models[1].set_weights(initial)
+    batch = np.concatenate([mnist_like_batch] * 5)  # WGAN-GP: 5 critic batches of 8
+    histories = [model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0).history
+                 for model in models]
+    for key, values in histories[0].items():
+        np.testing.assert_allclose(histories[1][key], values, rtol=1e-5, atol=1e-6,
+                                   err_msg=key)
+    moved = max(float(np.max(np.abs(a - b)))
+                for a, b in zip(models[0].get_weights(), initial, strict=True))
+    gap = max(float(np.max(np.abs(a - b)))
+              for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True))
+    assert gap < 1e-5 and moved > 1e-2
