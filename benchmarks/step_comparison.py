@@ -34,6 +34,14 @@ CELLS = {
     "vaegan_tf, XLA, 5 steps per execution": ("vaegan_tf", {"steps_per_execution": 5}),
     "vaegan_tf, XLA, thunk runtime off": ("vaegan_tf", {"env": {
         "XLA_FLAGS": "--xla_cpu_use_thunk_runtime=false"}}),
+    "vaegan_tf, XLA, oneDNN in XLA": ("vaegan_tf", {"env": {
+        "XLA_FLAGS": "--xla_cpu_use_onednn=true"}}),
+    "vaegan_tf, XLA, oneDNN custom calls": ("vaegan_tf", {"env": {
+        "XLA_FLAGS": "--xla_cpu_experimental_onednn_custom_call=true"}}),
+    "vaegan_tf, XLA, XNNPACK": ("vaegan_tf", {"env": {
+        "XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}}),
+    "vaegan_tf, tf.function, XLA auto-clustering": ("vaegan_tf", {"jit": "off", "env": {
+        "TF_XLA_FLAGS": "--tf_xla_auto_jit=2 --tf_xla_cpu_global_jit"}}),
 }
 DEFAULT_CELLS = list(CELLS)[:6]
 REFERENCE = "plain Keras, XLA (Keras' default)"
