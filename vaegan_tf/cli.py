@@ -314,7 +314,7 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 def uses_xla(preset: PresetBase, jit: str | bool = "auto") -> bool:
     """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
     with XLA. ``"auto"`` does for images up to 32x32 without the equilibrium gate: measured
-    (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST VAE-GAN step 1.26x, DCGAN
+    (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST VAE-GAN step 1.24x, DCGAN
     1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no faster after twice the
     warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x slower."""
     if isinstance(jit, bool):
