@@ -183,3 +183,6 @@ def test_xla_by_default_where_it_measured_faster():
     assert not uses_xla(get_preset("mnist"), "off")
     with pytest.raises(ValueError, match="jit must be one of"):
         uses_xla(get_preset("mnist"), "yes")
+    assert not uses_xla(get_preset("mnist"), "auto", distributed=True)
+    with pytest.raises(ValueError, match="--jit on does not run under --distribute"):
+        uses_xla(get_preset("mnist"), "on", distributed=True)

@@ -311,18 +311,24 @@ JIT_CHOICES = ("auto", "on", "off")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-def uses_xla(preset: PresetBase, jit: str | bool = "auto") -> bool:
+def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False) -> bool:
     """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
     with XLA. ``"auto"`` does for images up to 32x32 without the equilibrium gate: measured
     (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST VAE-GAN step 1.24x, DCGAN
     1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no faster after twice the
-    warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x slower."""
-    if isinstance(jit, bool):
-        return jit
-    if jit not in JIT_CHOICES:
+    warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x slower. Never when
+    ``distributed`` (under a ``tf.distribute`` strategy the compiled step could not reach the
+    other replicas' variables): ``ValueError`` if XLA was asked for."""
+    if not isinstance(jit, bool) and jit not in JIT_CHOICES:
         raise ValueError(f"jit must be one of {JIT_CHOICES}, got {jit!r}")
-    if jit != "auto":
-        return jit == "on"
+    forced = jit is True or jit == "on"
+    if distributed:
+        if forced:
+            raise ValueError("--jit on does not run under --distribute (XLA compiles each "
+                             "replica's step on one device); use --jit off")
+        return False
+    if isinstance(jit, bool) or jit != "auto":
+        return forced
     return preset.image_shape[0] <= 32 and not getattr(preset, "equilibrium_margin", 0.0)
 
 
@@ -355,12 +361,7 @@ def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
         return contextlib.nullcontext() if strategy is None else strategy.scope()
 
     replicas = 1 if strategy is None else strategy.num_replicas_in_sync
-    xla = uses_xla(preset, jit)
-    if strategy is not None and xla:
-        if jit in ("on", True):  # measured: a compiled step cannot reach the replicas' weights
-            raise ValueError("--jit on does not run under --distribute (XLA compiles each "
-                             "replica's step on one device); use --jit off")
-        xla = False
+    xla = uses_xla(preset, jit, distributed=strategy is not None)
     if preset.batch_size % replicas:
         raise ValueError(f"batch size {preset.batch_size} does not split evenly over "
                          f"{replicas} replicas; pick a multiple of {replicas}")

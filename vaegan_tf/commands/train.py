@@ -192,7 +192,10 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error(f"--schedule {args.preset.schedule} needs validation; drop --no-validation")
     if args.cpu_replicas and not args.distribute:
         parser.error("--cpu-replicas needs --distribute mirrored")
-    args.xla = cli.uses_xla(args.preset, args.jit) and not args.distribute  # in config.json
+    try:
+        args.xla = cli.uses_xla(args.preset, args.jit, bool(args.distribute))  # config.json
+    except ValueError as error:
+        parser.error(str(error))
     if args.jit == "on" and getattr(args.preset, "equilibrium_margin", 0.0) > 0:
         print("warning: --jit with the equilibrium gate is several times slower than without "
               "XLA (README, Speed)", file=sys.stderr)
