@@ -42,6 +42,9 @@ CELLS = {
         "XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}}),
     "vaegan_tf, tf.function, XLA auto-clustering": ("vaegan_tf", {"jit": "off", "env": {
         "TF_XLA_FLAGS": "--tf_xla_auto_jit=2 --tf_xla_cpu_global_jit"}}),
+    "vaegan_tf, tf.function, XLA clusters of fusible ops": ("vaegan_tf", {"jit": "off", "env": {
+        "TF_XLA_FLAGS": "--tf_xla_auto_jit=2 --tf_xla_cpu_global_jit "
+                        "--tf_xla_ops_to_cluster=FUSIBLE"}}),
 }
 DEFAULT_CELLS = list(CELLS)[:6]
 REFERENCE = "plain Keras, XLA (Keras' default)"

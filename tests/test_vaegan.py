@@ -56,6 +56,35 @@ def test_one_step_moves_all_three_networks_each_with_its_own_optimizer(mnist_lik
         assert tracked == {id(variable) for variable in network.trainable_variables}
 
 
+def test_a_traced_step_applies_each_networks_gradient_at_the_weights_it_started_from(
+        mnist_like_batch):
+    """Each network's update is its gradient at the step's starting weights, however the step
+    orders backward passes and updates (the encoder and decoder are updated before D's
+    backward pass starts). SGD, so a gradient read at moved weights would show at once."""
+    import tensorflow as tf
+
+    model = build_vaegan("mnist", seed=3)
+    model.compile(**{f"{name}_optimizer": keras.optimizers.SGD(0.1) for name in NETWORKS})
+    start = [np.array(variable) for variable in model.variables]
+    before = {name: trainable_snapshot(getattr(model, name)) for name in NETWORKS}
+    with tf.GradientTape(persistent=True) as tape:
+        losses, _, _ = model._forward(tf.constant(mnist_like_batch), training=True)
+    expected = {name: [np.array(w) - 0.1 * np.array(g) for w, g in zip(
+        getattr(model, name).trainable_variables,
+        tape.gradient(losses[f"{name}_loss"], getattr(model, name).trainable_variables),
+        strict=True)] for name in NETWORKS}
+    for variable, value in zip(model.variables, start, strict=True):
+        variable.assign(value)  # the same weights, batch-norm statistics and random state
+
+    tf.function(model.train_step)(tf.constant(mnist_like_batch))
+    for name in NETWORKS:
+        after = trainable_snapshot(getattr(model, name))
+        assert max(np.max(np.abs(e - w)) for e, w in zip(
+            expected[name], before[name], strict=True)) > 1e-3, name
+        for value, reference in zip(after, expected[name], strict=True):
+            np.testing.assert_allclose(value, reference, rtol=1e-4, atol=2e-6, err_msg=name)
+
+
 def deterministic_model(variant: str) -> VAEGAN:
     """A model whose decoder ignores its input, so x̃ and x_p are one known image and the
     losses have no randomness left."""

@@ -20,6 +20,7 @@ _EXPORTS = {
     "vaegan_tf.adversarial": ("AdversarialModel",),
     "vaegan_tf.gan": ("GAN", "build_gan"),
     "vaegan_tf.models": ("MODELS", "build_model", "optimizers_for"),
+    "vaegan_tf.optimizers": ("FusedAdam",),
     "vaegan_tf.presets": ("PRESETS", "GANPreset", "PresetBase", "VAEGANPreset", "get_preset"),
     "vaegan_tf.vaegan": ("VAEGAN", "adam_optimizers", "build_vaegan"),
 }

@@ -91,6 +91,13 @@ def after_all(gradients: Any) -> contextlib.AbstractContextManager:
     return tf.control_dependencies([g for g in tf.nest.flatten(gradients) if g is not None])
 
 
+def after_updates(variables: list) -> contextlib.AbstractContextManager:
+    """A context whose ops run only after the updates of ``variables`` made so far in the
+    traced step (each variable is read once more; TensorFlow orders a read after the earlier
+    writes to the same variable)."""
+    return tf.control_dependencies([tf.convert_to_tensor(variable) for variable in variables])
+
+
 class AdversarialModel(keras.Model):
     """A Keras model made of named networks, each with its own optimizer and loss tracker.
 
@@ -357,12 +364,21 @@ class AdversarialModel(keras.Model):
         begin = [replica * local] + [0] * (len(shape) - 1)
         return tf.slice(everything, begin, [local] + [-1] * (len(shape) - 1))
 
+    def network_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape,
+                          seed: tf.Tensor | None = None) -> list:
+        """The gradients of ``loss`` with respect to what optimizer ``name`` updates, scaled
+        by ``gradient_scale``. ``seed``: ones shaped like ``loss``, made where the backward
+        pass may start (every backward op depends on it)."""
+        scale = self.gradient_scale(name, loss)
+        if seed is not None:
+            scale = seed if scale is None else seed * scale
+        return tape.gradient(loss, self.optimizer_trained_variables(name), output_gradients=scale)
+
     def apply_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape) -> None:
         """One optimizer step of network ``name`` on ``loss``, taken from ``tape`` (under a
         strategy: this replica's share, summed over replicas by the optimizer)."""
         variables = self.optimizer_trained_variables(name)
-        gradients = tape.gradient(loss, variables,
-                                  output_gradients=self.gradient_scale(name, loss))
+        gradients = self.network_gradients(name, loss, tape)
         with after_all(gradients):
             self.optimizer_of(name).apply_gradients(zip(gradients, variables, strict=True))
 

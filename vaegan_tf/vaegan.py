@@ -14,12 +14,14 @@ from vaegan_tf import losses
 from vaegan_tf.adversarial import (
     AdversarialModel,
     after_all,
+    after_updates,
     apply_if,
     float32,
     replicas_in_sync,
 )
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
+from vaegan_tf.optimizers import FusedAdam
 from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
 
 GATED_UPDATE_NAMES = ("decoder_updated", "discriminator_updated")
@@ -237,25 +239,34 @@ class VAEGAN(AdversarialModel):
             tf.GradientTape() as discriminator_tape,
         ):
             batch_losses, real_cost, fake_cost = self._forward(images, training=True)
-        tapes = (encoder_tape, decoder_tape, discriminator_tape)
-        # All gradients come from the same forward pass; compute them all before any update
-        # so no network's step can see another's new weights.
-        gradients = [
-            tape.gradient(batch_losses[f"{name}_loss"], getattr(self, name).trainable_variables,
-                          output_gradients=self.gradient_scale(name,
-                                                               batch_losses[f"{name}_loss"]))
-            for name, tape in zip(self.network_names, tapes, strict=True)
-        ]
+        losses = {name: batch_losses[f"{name}_loss"] for name in self.network_names}
         updates = self._gate(real_cost, fake_cost)
-        with after_all(gradients):
-            for name, network_gradients in zip(self.network_names, gradients, strict=True):
-                optimizer = self.optimizer_of(name)
-                pairs = list(zip(network_gradients, getattr(self, name).trainable_variables,
-                                 strict=True))
-                if name in updates:
-                    apply_if(optimizer, pairs, updates[name])
-                else:
-                    optimizer.apply_gradients(pairs)
+
+        def update(name: str, gradients: list) -> None:
+            pairs = list(zip(gradients, self.optimizer_trained_variables(name), strict=True))
+            if name in updates:
+                apply_if(self.optimizer_of(name), pairs, updates[name])
+            else:
+                self.optimizer_of(name).apply_gradients(pairs)
+
+        # Every gradient comes from this one forward pass and must not see new weights. The
+        # encoder's and decoder's backward passes read the decoder's and D's weights; D's reads
+        # only its own. So the encoder and decoder are updated first, and D's backward pass
+        # starts (its seed gradient made) after those updates, when their gradients are freed:
+        # fewer weight-sized tensors alive at once (the face model's peak memory, README
+        # "Faces"). Only the seed waits: control inputs on backward ops break grappler's
+        # fused convolutions.
+        encoder_gradients = self.network_gradients("encoder", losses["encoder"], encoder_tape)
+        decoder_gradients = self.network_gradients("decoder", losses["decoder"], decoder_tape)
+        with after_all([encoder_gradients, decoder_gradients]):
+            update("encoder", encoder_gradients)
+            update("decoder", decoder_gradients)
+        with after_updates(self.encoder.trainable_variables + self.decoder.trainable_variables):
+            seed = ops.ones_like(losses["discriminator"])
+        discriminator_gradients = self.network_gradients(
+            "discriminator", losses["discriminator"], discriminator_tape, seed=seed)
+        with after_all(discriminator_gradients):
+            update("discriminator", discriminator_gradients)
         for name in updates:
             batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
         return self._track(batch_losses)
@@ -328,9 +339,10 @@ def build_vaegan(
 
 
 def adam_optimizers(learning_rate: float = 5e-4, beta_1: float = 0.9) -> dict[str, Any]:
-    """Three independent Adam optimizers, as keyword arguments for ``VAEGAN.compile``."""
+    """Three independent Adam optimizers (``FusedAdam``), as keyword arguments for
+    ``VAEGAN.compile``."""
     return {
-        f"{name}_optimizer": keras.optimizers.Adam(learning_rate, beta_1=beta_1, name=name)
+        f"{name}_optimizer": FusedAdam(learning_rate, beta_1=beta_1, name=name)
         for name in VAEGAN.network_names
     }
 
