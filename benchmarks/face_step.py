@@ -7,8 +7,13 @@ whole model as ``.keras`` once, as a run's checkpoint does every epoch (``save_a
 Peak RSS (``ru_maxrss``) is read after each phase. Cells are repeated ``--repeats`` times,
 interleaved; the tables show medians and ranges. A benchmark, not a test.
 
+With ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /tmp/before
+d21d6e1``, the code before issue 14) the tf.function cell also runs on that checkout's
+``vaegan_tf``, interleaved with this one's: the side-by-side ratio on one machine.
+
 Example:
     python benchmarks/face_step.py --steps 10 --json benchmarks/face_step_results.json
+    python benchmarks/face_step.py --modes tf.function --baseline /tmp/before --repeats 3
 """
 
 from __future__ import annotations
@@ -90,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default="faces")
     parser.add_argument("--repeats", type=int, default=2, help="runs per cell (median shown)")
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--baseline", default=None, metavar="DIR",
+                        help="a checkout of another commit: its tf.function cell runs too")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "STEPS", "BATCH", "PRESET"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -98,15 +106,22 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(mode, int(steps), int(batch_size), preset_name)))
         return 0
 
+    here = str(Path(__file__).resolve().parents[1])
+    trees = {mode: here for mode in args.modes}
+    if args.baseline:
+        trees[f"tf.function, {args.baseline}"] = str(Path(args.baseline).resolve())
     results = []
-    for mode in [mode for _ in range(args.repeats) for mode in MODES]:
-        env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for mode in [mode for _ in range(args.repeats) for mode in trees]:
+        env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+               "PYTHONPATH": os.pathsep.join(filter(None, [trees[mode],
+                                                          os.environ.get("PYTHONPATH")]))}
         child = subprocess.run(
-            [sys.executable, __file__, "--child", mode, str(args.steps), str(args.batch_size),
-             args.preset],
-            env=env, capture_output=True, text=True, check=True,
+            [sys.executable, __file__, "--child", mode.split(",")[0], str(args.steps),
+             str(args.batch_size), args.preset],
+            env=env, capture_output=True, text=True, check=True, cwd=trees[mode],
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
+        result.update(mode=mode, code=trees[mode])
         results.append(result)
         print(f"  {mode:12s} {result['images_per_second']:6.1f} img/s, peak RSS "
               f"{result['peak_rss_after_save'] / GIB:.2f} GiB", file=sys.stderr)
@@ -124,11 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     print("| mode | images/s | warm-up (s) | peak RSS built (GiB) | after steps (GiB) "
           "| after save (GiB) | save (s) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for mode in MODES:
+    for mode in trees:
         cells = [median(mode, "images_per_second"), median(mode, "warmup_seconds"),
                  median(mode, "peak_rss_built", GIB), median(mode, "peak_rss_after_steps", GIB),
                  median(mode, "peak_rss_after_save", GIB), median(mode, "save_seconds")]
         print(f"| {mode} | " + " | ".join(cells) + " |")
+    if args.baseline and "tf.function" in args.modes:
+        def speed(mode: str) -> float:
+            return statistics.median(r["images_per_second"] for r in results
+                                     if r["mode"] == mode)
+        print(f"\ntf.function speed, this code / {args.baseline}: "
+              f"{speed('tf.function') / speed(f'tf.function, {args.baseline}'):.2f}x")
     print(f"\ncheckpoint (.keras, weights + 3 Adam states): "
           f"{results[0]['checkpoint_bytes'] / GIB:.2f} GiB")
     if args.json:

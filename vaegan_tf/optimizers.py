@@ -3,9 +3,9 @@
 Keras 3's ``Adam.update_step`` writes the update as separate tensor operations; outside XLA
 each makes a temporary the size of the variable, and TensorFlow runs several variables'
 updates at once. For the face models (89.6 M parameters, dense kernels of up to 118 MB) that
-was 188 ms and +0.78 GiB of peak memory per step (``benchmarks/optimizer_update.py``).
+was 132 ms and +0.75 GiB of peak memory per update (``benchmarks/optimizer_update.py``).
 ``FusedAdam`` computes the same expression, with the same float32 constants, in one small XLA
-function per variable: 68 ms and +0.11 GiB there. Inside a step that is already compiled with
+function per variable: 47 ms and +0.11 GiB there. Inside a step that is already compiled with
 XLA (``jit_compile=True``) the function is inlined and nothing changes.
 
 The arithmetic is Keras': ``alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``,

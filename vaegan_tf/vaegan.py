@@ -249,24 +249,22 @@ class VAEGAN(AdversarialModel):
             else:
                 self.optimizer_of(name).apply_gradients(pairs)
 
-        # Every gradient comes from this one forward pass and must not see new weights. The
-        # encoder's and decoder's backward passes read the decoder's and D's weights; D's reads
-        # only its own. So the encoder and decoder are updated first, and D's backward pass
-        # starts (its seed gradient made) after those updates, when their gradients are freed:
-        # fewer weight-sized tensors alive at once (the face model's peak memory, README
-        # "Faces"). Only the seed waits: control inputs on backward ops break grappler's
-        # fused convolutions.
-        encoder_gradients = self.network_gradients("encoder", losses["encoder"], encoder_tape)
-        decoder_gradients = self.network_gradients("decoder", losses["decoder"], decoder_tape)
-        with after_all([encoder_gradients, decoder_gradients]):
-            update("encoder", encoder_gradients)
-            update("decoder", decoder_gradients)
-        with after_updates(self.encoder.trainable_variables + self.decoder.trainable_variables):
-            seed = ops.ones_like(losses["discriminator"])
-        discriminator_gradients = self.network_gradients(
-            "discriminator", losses["discriminator"], discriminator_tape, seed=seed)
-        with after_all(discriminator_gradients):
-            update("discriminator", discriminator_gradients)
+        # Every gradient is taken at the step's starting weights. The encoder's backward pass
+        # reads all three networks' weights, the decoder's the decoder's and D's, D's only its
+        # own; so in this order each network is updated as soon as its gradients exist, and
+        # the next backward pass starts (its seed gradient is made) after that update: one
+        # network's gradients alive at a time (the face model's peak memory, README "Faces").
+        # Only the seed waits: control inputs on backward ops break grappler's fused
+        # convolutions.
+        updated: list = []
+        for name, tape in (("encoder", encoder_tape), ("decoder", decoder_tape),
+                           ("discriminator", discriminator_tape)):
+            with after_updates(updated):
+                seed = ops.ones_like(losses[name])
+            gradients = self.network_gradients(name, losses[name], tape, seed=seed)
+            with after_all(gradients):
+                update(name, gradients)
+            updated = self.optimizer_trained_variables(name)
         for name in updates:
             batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
         return self._track(batch_losses)
