@@ -4,7 +4,9 @@ Each cell runs in a fresh Python process (peak RSS is per process, and TF_ENABLE
 only acts before TensorFlow is imported). A cell builds and compiles the ``faces`` model,
 warms up, times ``model.fit`` over ``--steps`` batches of real lfw-mini faces, then saves the
 whole model as ``.keras`` once, as a run's checkpoint does every epoch (``save_atomically``).
-Peak RSS (``ru_maxrss``) is read after each phase. Cells are repeated ``--repeats`` times,
+Speed is given over the whole timed fit and at its median step (the second is steadier on a
+shared machine, where a stall of a few seconds can hit one run). Peak RSS (``ru_maxrss``) is
+read after each phase. Cells are repeated ``--repeats`` times,
 interleaved; the tables show medians and ranges. A benchmark, not a test.
 
 With ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /tmp/before
@@ -19,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -58,8 +61,15 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(2), epochs=1, verbose=0)
     warmup_seconds = time.perf_counter() - started
     rss_warm = peak_rss_bytes()
-    started = time.perf_counter()
-    model.fit(tf.data.Dataset.from_tensors(batch).repeat(steps), epochs=1, verbose=0)
+    import keras
+
+    ends = [time.perf_counter()]
+    step_ends = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
+    started = ends[0]
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(steps), epochs=1, verbose=0,
+              callbacks=[step_ends])
+    step_seconds = statistics.median(b - a for a, b in itertools.pairwise(ends))
     seconds = time.perf_counter() - started
     rss_trained = peak_rss_bytes()
 
@@ -80,6 +90,7 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
         "warmup_seconds": warmup_seconds,
         "seconds": seconds,
         "images_per_second": steps * batch_size / seconds,
+        "images_per_second_median_step": batch_size / step_seconds,
         "peak_rss_built": rss_built,
         "peak_rss_after_steps": max(rss_warm, rss_trained),
         "peak_rss_after_save": peak_rss_bytes(),
@@ -123,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(child.stdout.strip().splitlines()[-1])
         result.update(mode=mode, code=trees[mode])
         results.append(result)
-        print(f"  {mode:12s} {result['images_per_second']:6.1f} img/s, peak RSS "
+        print(f"  {mode:12s} {result['images_per_second']:6.1f} img/s "
+              f"({result['images_per_second_median_step']:.1f} at the median step), peak RSS "
               f"{result['peak_rss_after_save'] / GIB:.2f} GiB", file=sys.stderr)
 
     def median(mode: str, key: str, scale: float = 1.0) -> str:
@@ -136,19 +148,21 @@ def main(argv: list[str] | None = None) -> int:
     print("parameters: " + ", ".join(f"{name} {count / 1e6:.2f} M"
                                      for name, count in parameters.items())
           + f"; total {sum(parameters.values()) / 1e6:.2f} M\n")
-    print("| mode | images/s | warm-up (s) | peak RSS built (GiB) | after steps (GiB) "
-          "| after save (GiB) | save (s) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| mode | images/s | images/s, median step | warm-up (s) | peak RSS built (GiB) "
+          "| after steps (GiB) | after save (GiB) | save (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for mode in trees:
-        cells = [median(mode, "images_per_second"), median(mode, "warmup_seconds"),
+        cells = [median(mode, "images_per_second"),
+                 median(mode, "images_per_second_median_step"),
+                 median(mode, "warmup_seconds"),
                  median(mode, "peak_rss_built", GIB), median(mode, "peak_rss_after_steps", GIB),
                  median(mode, "peak_rss_after_save", GIB), median(mode, "save_seconds")]
         print(f"| {mode} | " + " | ".join(cells) + " |")
     if args.baseline and "tf.function" in args.modes:
         def speed(mode: str) -> float:
-            return statistics.median(r["images_per_second"] for r in results
+            return statistics.median(r["images_per_second_median_step"] for r in results
                                      if r["mode"] == mode)
-        print(f"\ntf.function speed, this code / {args.baseline}: "
+        print(f"\ntf.function speed (median step), this code / {args.baseline}: "
               f"{speed('tf.function') / speed(f'tf.function, {args.baseline}'):.2f}x")
     print(f"\ncheckpoint (.keras, weights + 3 Adam states): "
           f"{results[0]['checkpoint_bytes'] / GIB:.2f} GiB")
