@@ -12,10 +12,13 @@ interleaved; the tables show medians and ranges. A benchmark, not a test.
 With ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /tmp/before
 d21d6e1``, the code before issue 14) the tf.function cell also runs on that checkout's
 ``vaegan_tf``, interleaved with this one's: the side-by-side ratio on one machine.
+``--set FIELD=JSON ...`` adds a tf.function cell of this code with those preset fields
+changed.
 
 Example:
     python benchmarks/face_step.py --steps 10 --json benchmarks/face_step_results.json
     python benchmarks/face_step.py --modes tf.function --baseline /tmp/before --repeats 3
+    python benchmarks/face_step.py --modes tf.function --set discriminator_joint_batch=true
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 MODES = ("tf.function", "xla")
+OVERRIDES_VARIABLE = "FACE_STEP_PRESET_OVERRIDES"  # the parent's --set, for the child
 GIB = 1024**3
 
 
@@ -40,8 +44,9 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
-    """Runs in the child process: one cell."""
+def measure(mode: str, steps: int, batch_size: int, preset_name: str,
+            overrides: dict | None = None) -> dict:
+    """Runs in the child process: one cell (``overrides``: preset fields to change)."""
     import tensorflow as tf
 
     import vaegan_tf
@@ -49,7 +54,7 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str) -> dict:
     from vaegan_tf.callbacks import save_atomically
 
     started = time.perf_counter()
-    model = vaegan_tf.build_vaegan(preset_name, seed=0)
+    model = vaegan_tf.build_vaegan(preset_name, seed=0, **(overrides or {}))
     model.compile(**vaegan_tf.adam_optimizers(), jit_compile=mode == "xla")
     parameters = {name: network.count_params() for name, network in model.networks.items()}
     build_seconds = time.perf_counter() - started
@@ -107,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="runs per cell (median shown)")
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--set", nargs="+", metavar="FIELD=JSON",
+                        help="preset fields for one more tf.function cell, e.g. "
+                             "discriminator_joint_batch=true")
     parser.add_argument("--baseline", default=None, metavar="DIR",
                         help="a checkout of another commit: its tf.function cell runs too")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "STEPS", "BATCH", "PRESET"),
@@ -114,16 +122,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         mode, steps, batch_size, preset_name = args.child
-        print(json.dumps(measure(mode, int(steps), int(batch_size), preset_name)))
+        overrides = json.loads(os.environ.get(OVERRIDES_VARIABLE, "{}"))
+        print(json.dumps(measure(mode, int(steps), int(batch_size), preset_name, overrides)))
         return 0
 
     here = str(Path(__file__).resolve().parents[1])
     trees = {mode: here for mode in args.modes}
+    overrides = {mode: {} for mode in args.modes}
     if args.baseline:
         trees[f"tf.function, {args.baseline}"] = str(Path(args.baseline).resolve())
+        overrides[f"tf.function, {args.baseline}"] = {}
+    if args.set:
+        changed = {key: json.loads(value) for key, value in
+                   (setting.split("=", 1) for setting in args.set)}
+        trees[f"tf.function, {' '.join(args.set)}"] = here
+        overrides[f"tf.function, {' '.join(args.set)}"] = changed
     results = []
     for mode in [mode for _ in range(args.repeats) for mode in trees]:
         env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+               OVERRIDES_VARIABLE: json.dumps(overrides[mode]),
                "PYTHONPATH": os.pathsep.join(filter(None, [trees[mode],
                                                           os.environ.get("PYTHONPATH")]))}
         child = subprocess.run(
@@ -132,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             env=env, capture_output=True, text=True, check=True, cwd=trees[mode],
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
-        result.update(mode=mode, code=trees[mode])
+        result.update(mode=mode, code=trees[mode], overrides=overrides[mode])
         results.append(result)
         print(f"  {mode:12s} {result['images_per_second']:6.1f} img/s "
               f"({result['images_per_second_median_step']:.1f} at the median step), peak RSS "

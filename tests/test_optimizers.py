@@ -55,3 +55,23 @@ def test_fused_adam_serialises_as_itself():
         keras.saving.serialize_keras_object(optimizer))
     assert type(restored) is FusedAdam
     assert restored.get_config() == optimizer.get_config()
+
+
+def test_each_variable_is_updated_by_one_compiled_call():
+    """The step holds one call of the XLA-compiled update per variable and none of Keras'
+    element-wise update ops (which make the weight-sized temporaries)."""
+    variables = [keras.Variable(np.ones(shape, "float32")) for shape in SHAPES]
+    optimizer = FusedAdam(1e-2)
+    optimizer.build(variables)
+
+    @tf.function
+    def step(gradients: list) -> None:
+        optimizer.apply_gradients(zip(gradients, variables, strict=True))
+
+    graph = step.get_concrete_function([tf.TensorSpec(shape) for shape in SHAPES]).graph
+    operations = graph.get_operations()
+    calls = [op for op in operations if op.type in ("PartitionedCall", "StatefulPartitionedCall")
+             and "adam_update" in op.get_attr("f").name]
+    assert len(calls) == len(SHAPES)
+    assert not {"Square", "Sqrt"} & {op.type for op in operations
+                                     if op.outputs and op.outputs[0].shape.rank}
