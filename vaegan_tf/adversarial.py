@@ -364,23 +364,31 @@ class AdversarialModel(keras.Model):
         begin = [replica * local] + [0] * (len(shape) - 1)
         return tf.slice(everything, begin, [local] + [-1] * (len(shape) - 1))
 
-    def network_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape,
-                          seed: tf.Tensor | None = None) -> list:
-        """The gradients of ``loss`` with respect to what optimizer ``name`` updates, scaled
-        by ``gradient_scale``. ``seed``: ones shaped like ``loss``, made where the backward
-        pass may start (every backward op depends on it)."""
+    def apply_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape,
+                        seed: tf.Tensor | None = None,
+                        condition: tf.Tensor | None = None) -> None:
+        """One optimizer step of network ``name`` on ``loss``, taken from ``tape`` (under a
+        strategy: this replica's share, summed over replicas by the optimizer), after all of
+        its gradients are computed.
+
+        Args:
+            seed: Ones shaped like ``loss``, made where the backward pass may start (every
+                backward op depends on it; control inputs on the backward ops themselves
+                break grappler's fused convolutions).
+            condition: A boolean tensor: the step is taken only where it holds
+                (``apply_if``).
+        """
+        variables = self.optimizer_trained_variables(name)
         scale = self.gradient_scale(name, loss)
         if seed is not None:
             scale = seed if scale is None else seed * scale
-        return tape.gradient(loss, self.optimizer_trained_variables(name), output_gradients=scale)
-
-    def apply_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape) -> None:
-        """One optimizer step of network ``name`` on ``loss``, taken from ``tape`` (under a
-        strategy: this replica's share, summed over replicas by the optimizer)."""
-        variables = self.optimizer_trained_variables(name)
-        gradients = self.network_gradients(name, loss, tape)
+        gradients = tape.gradient(loss, variables, output_gradients=scale)
+        pairs = list(zip(gradients, variables, strict=True))
         with after_all(gradients):
-            self.optimizer_of(name).apply_gradients(zip(gradients, variables, strict=True))
+            if condition is None:
+                self.optimizer_of(name).apply_gradients(pairs)
+            else:
+                apply_if(self.optimizer_of(name), pairs, condition)
 
     def _track(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():

@@ -13,9 +13,7 @@ from keras import ops
 from vaegan_tf import losses
 from vaegan_tf.adversarial import (
     AdversarialModel,
-    after_all,
     after_updates,
-    apply_if,
     float32,
     replicas_in_sync,
 )
@@ -241,29 +239,18 @@ class VAEGAN(AdversarialModel):
             batch_losses, real_cost, fake_cost = self._forward(images, training=True)
         losses = {name: batch_losses[f"{name}_loss"] for name in self.network_names}
         updates = self._gate(real_cost, fake_cost)
-
-        def update(name: str, gradients: list) -> None:
-            pairs = list(zip(gradients, self.optimizer_trained_variables(name), strict=True))
-            if name in updates:
-                apply_if(self.optimizer_of(name), pairs, updates[name])
-            else:
-                self.optimizer_of(name).apply_gradients(pairs)
-
         # Every gradient is taken at the step's starting weights. The encoder's backward pass
         # reads all three networks' weights, the decoder's the decoder's and D's, D's only its
         # own; so in this order each network is updated as soon as its gradients exist, and
         # the next backward pass starts (its seed gradient is made) after that update: one
         # network's gradients alive at a time (the face model's peak memory, README "Faces").
-        # Only the seed waits: control inputs on backward ops break grappler's fused
-        # convolutions.
         updated: list = []
         for name, tape in (("encoder", encoder_tape), ("decoder", decoder_tape),
                            ("discriminator", discriminator_tape)):
             with after_updates(updated):
                 seed = ops.ones_like(losses[name])
-            gradients = self.network_gradients(name, losses[name], tape, seed=seed)
-            with after_all(gradients):
-                update(name, gradients)
+            self.apply_gradients(name, losses[name], tape, seed=seed,
+                                 condition=updates.get(name))
             updated = self.optimizer_trained_variables(name)
         for name in updates:
             batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
