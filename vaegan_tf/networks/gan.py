@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vaegan_tf.layers import ConditionChannels
+from vaegan_tf.layers import ConditionChannels, Dense
 from vaegan_tf.presets import GANPreset
 
 SMALLEST_BASE = 4
@@ -69,9 +69,9 @@ def build_generator(preset: GANPreset) -> keras.Model:
     x = inputs[0] if condition is None else layers.Concatenate()([inputs[0], condition])
     widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
     if preset.dense_units:
-        x = layers.Dense(preset.dense_units, kernel_initializer=init)(x)
+        x = Dense(preset.dense_units, kernel_initializer=init)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
+    x = Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
     x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Reshape((sizes[0], sizes[0], widths[0]))(x)
     for filters in widths[1:]:
@@ -118,7 +118,7 @@ def build_gan_discriminator(preset: GANPreset) -> keras.Model:
              else _normalized(x, preset))
     x = layers.Flatten()(x)
     if preset.dense_units:
-        x = _normalized(layers.Dense(preset.dense_units, kernel_initializer=init)(x), preset)
-    outputs = layers.Dense(1, kernel_initializer=init, name="score")(x)
+        x = _normalized(Dense(preset.dense_units, kernel_initializer=init)(x), preset)
+    outputs = Dense(1, kernel_initializer=init, name="score")(x)
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
                        name="discriminator")

@@ -13,7 +13,7 @@ import math
 import keras
 from keras import layers
 
-from vaegan_tf.layers import MinibatchDiscrimination
+from vaegan_tf.layers import Dense, MinibatchDiscrimination
 from vaegan_tf.presets import VAEGANPreset
 
 
@@ -53,7 +53,7 @@ def _dense_block(
     inputs: keras.KerasTensor, units: int, activation: str, slope: float
 ) -> keras.KerasTensor:
     """Dense → BN → activation."""
-    x = layers.Dense(units)(inputs)
+    x = Dense(units)(inputs)
     x = layers.BatchNormalization()(x)
     return _activation(activation, slope)(x)
 
@@ -68,7 +68,7 @@ def build_encoder(preset: VAEGANPreset) -> keras.Model:
     inputs = keras.Input(preset.image_shape, name="encoder_inp")
     trunk, _ = _conv_block(inputs, preset)
     x = _dense_block(trunk, preset.dense_units, "leaky_relu", preset.leaky_relu_slope)
-    outputs = layers.Dense(2 * preset.latent_dim)(x)
+    outputs = Dense(2 * preset.latent_dim)(x)
     return keras.Model(inputs, outputs, name="encoder")
 
 
@@ -121,5 +121,5 @@ def build_discriminator(preset: VAEGANPreset) -> keras.Model:
     if preset.discriminator_dropout:
         trunk = layers.Dropout(preset.discriminator_dropout)(trunk)
     x = _dense_block(trunk, preset.dense_units, "leaky_relu", preset.leaky_relu_slope)
-    probability = layers.Dense(1, activation="sigmoid", name="prob")(x)
+    probability = Dense(1, activation="sigmoid", name="prob")(x)
     return keras.Model(inputs, [probability, features], name="discriminator")
