@@ -149,3 +149,33 @@ class Dense(keras.layers.Dense):
         bias = () if self.bias is None else (ops.cast(self.bias, inputs.dtype),)
         outputs = _affine(inputs, ops.cast(self.kernel, inputs.dtype), *bias)
         return outputs if self.activation is None else self.activation(outputs)
+
+
+def _leaky_relu_from_outputs(slope: float):
+    """LeakyReLU whose gradient is read from its outputs (their sign is the input's, the
+    slope being ≥ 0 as Keras requires), so the backward pass keeps one tensor, not two."""
+
+    @tf.custom_gradient
+    def leaky_relu(inputs: tf.Tensor) -> tf.Tensor:
+        outputs = tf.nn.leaky_relu(inputs, alpha=slope)
+
+        def gradient(upstream: tf.Tensor) -> tf.Tensor:
+            return tf.where(outputs > 0, upstream, upstream * slope)
+
+        return outputs, gradient
+
+    return leaky_relu
+
+
+@keras.saving.register_keras_serializable(package="vaegan_tf")
+class LeakyReLU(keras.layers.LeakyReLU):
+    """``keras.layers.LeakyReLU`` whose backward pass needs only its outputs, so the
+    pre-activation tensor is not kept for it. Same outputs and gradients as Keras' layer.
+
+    Example:
+        >>> LeakyReLU(negative_slope=0.2)(np.array([[-1.0, 2.0]])).numpy()
+        array([[-0.2,  2. ]], dtype=float32)
+    """
+
+    def call(self, inputs: Any) -> Any:
+        return _leaky_relu_from_outputs(float(self.negative_slope))(inputs)

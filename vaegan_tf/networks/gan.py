@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vaegan_tf.layers import ConditionChannels, Dense
+from vaegan_tf.layers import ConditionChannels, Dense, LeakyReLU
 from vaegan_tf.presets import GANPreset
 
 SMALLEST_BASE = 4
@@ -97,7 +97,7 @@ def _normalization(preset: GANPreset) -> keras.layers.Layer | None:
 def _normalized(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
     normalization = _normalization(preset)
     x = x if normalization is None else normalization(x)
-    return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
+    return LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
 
 
 def build_gan_discriminator(preset: GANPreset) -> keras.Model:
@@ -114,7 +114,7 @@ def build_gan_discriminator(preset: GANPreset) -> keras.Model:
     widths = _widths(preset, preset.discriminator_filters, len(sizes) - 1)[::-1]
     for index, filters in enumerate(widths):
         x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
-        x = (layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
+        x = (LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
              else _normalized(x, preset))
     x = layers.Flatten()(x)
     if preset.dense_units:

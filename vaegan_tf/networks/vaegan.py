@@ -13,13 +13,13 @@ import math
 import keras
 from keras import layers
 
-from vaegan_tf.layers import Dense, MinibatchDiscrimination
+from vaegan_tf.layers import Dense, LeakyReLU, MinibatchDiscrimination
 from vaegan_tf.presets import VAEGANPreset
 
 
 def _activation(name: str, slope: float) -> keras.layers.Layer | None:
     if name == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=slope)
+        return LeakyReLU(negative_slope=slope)
     if name == "relu":
         return layers.ReLU()
     if name == "linear":
@@ -41,7 +41,7 @@ def _conv_block(
     )(inputs)
     conv = layers.Conv2D(second_filters, preset.conv_kernel_size, strides=2, padding="valid")(x)
     batch_norm = layers.BatchNormalization()(conv)
-    output = layers.Flatten()(layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(batch_norm))
+    output = layers.Flatten()(LeakyReLU(negative_slope=preset.leaky_relu_slope)(batch_norm))
     taps = {"conv": conv, "batch_norm": batch_norm}
     features = output if preset.feature_tap == "activation" else layers.Flatten()(
         taps[preset.feature_tap]
