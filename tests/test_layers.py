@@ -86,5 +86,6 @@ def test_graph_mode_with_an_unknown_batch_dimension():
     layer = built_layer()
     traced = tf.function(layer, input_signature=[tf.TensorSpec((None, 7), tf.float32)])
     x = np.random.default_rng(3).normal(scale=0.2, size=(5, 7)).astype("float32")
-    np.testing.assert_allclose(np.asarray(traced(x)), np.asarray(layer(x)), rtol=1e-6)
+    # float32 round-off of graph vs eager (similarities of ~0.9 minus a bias of 1 amplify it)
+    np.testing.assert_allclose(np.asarray(traced(x)), np.asarray(layer(x)), rtol=1e-6, atol=1e-6)
     assert traced(x[:1]).shape == (1, 11)

@@ -57,13 +57,16 @@ class MinibatchDiscrimination(keras.layers.Layer):
         )
 
     def call(self, inputs: Any) -> Any:
-        norms = ops.sqrt(ops.sum(ops.square(self.theta), axis=0, keepdims=True))
-        weights = self.theta / norms * ops.exp(self.log_weight_scale)
+        # x · (θ / ‖θ‖ · exp(s)) computed as (x · θ) / ‖θ‖ · exp(s): the same sums, with the
+        # scaling applied to the product's kernels × kernel_dim columns instead of building
+        # a weight-sized W (2 M values for faces) in every call and keeping it for backward
+        column_scales = ops.exp(self.log_weight_scale) / ops.sqrt(
+            ops.sum(ops.square(self.theta), axis=0))
         features = ops.shape(self.theta)[0]
         projected = ops.reshape(
-            ops.matmul(inputs, ops.reshape(weights, (features, -1))),
+            ops.matmul(inputs, ops.reshape(self.theta, (features, -1))),
             (-1, self.num_kernels, self.kernel_dim),
-        )
+        ) * column_scales
         # (batch_i, batch_j, kernels): L1 distance between samples i and j per kernel
         distances = ops.sum(
             ops.abs(ops.expand_dims(projected, 1) - ops.expand_dims(projected, 0)), axis=-1
