@@ -144,19 +144,16 @@ def test_leaky_relu_second_order_gradients_match_keras_in_a_network():
                 inner.watch(x)
                 score = tf.reduce_sum(model(x))
             penalty = tf.reduce_sum((inner.gradient(score, x) - 1.0) ** 2)
-        # the first bias reaches the input gradient only through the activation's mask: a zero
-        # derivative for Keras' LeakyReluGrad, no path at all here
-        gradients = outer.gradient(penalty, model.trainable_variables)
-        results.append([np.zeros(v.shape) if g is None else np.asarray(g)
-                        for g, v in zip(gradients, model.trainable_variables, strict=True)])
+        # the last bias does not reach the input gradient: no derivative in either case
+        results.append(outer.gradient(penalty, model.trainable_variables[:3]))
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-6)
     assert float(tf.reduce_max(tf.abs(results[0][0]))) > 1e-2
 
 
 def test_leaky_relu_backward_reads_only_its_outputs():
-    """No LeakyReluGrad (which takes the pre-activation): the gradient is formed from the
-    outputs, so the pre-activation tensor need not be kept."""
+    """The gradient kernel is handed the outputs, not the pre-activation, so the
+    pre-activation tensor need not be kept for the backward pass."""
     layer = LeakyReLU(negative_slope=0.2)
 
     @tf.function
@@ -167,9 +164,5 @@ def test_leaky_relu_backward_reads_only_its_outputs():
         return tape.gradient(loss, x)
 
     graph = gradient.get_concrete_function(tf.TensorSpec((None, 3))).graph
-    types = {op.type for op in graph.get_operations()}
-    assert "LeakyRelu" in types and "LeakyReluGrad" not in types
-    (select,) = [op for op in graph.get_operations() if op.type == "SelectV2"]
-    (condition,) = [op for op in graph.get_operations() if op.type == "Greater"]
-    assert condition.inputs[0].op.type == "LeakyRelu" and select.inputs[0] is condition.outputs[0]
-
+    (backward,) = [op for op in graph.get_operations() if op.type == "LeakyReluGrad"]
+    assert backward.inputs[1].op.type == "LeakyRelu"  # Keras' layer: the Mul before it

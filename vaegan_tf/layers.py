@@ -163,7 +163,9 @@ def _leaky_relu_from_outputs(slope: float):
         outputs = tf.nn.leaky_relu(inputs, alpha=slope)
 
         def gradient(upstream: tf.Tensor) -> tf.Tensor:
-            return tf.where(outputs > 0, upstream, upstream * slope)
+            # TensorFlow's own kernel (upstream where x > 0, else slope · upstream), handed
+            # the outputs in place of x: they have x's sign
+            return tf.raw_ops.LeakyReluGrad(gradients=upstream, features=outputs, alpha=slope)
 
         return outputs, gradient
 
