@@ -22,8 +22,8 @@ import time
 
 # (name, batch, inputs, units): the layers whose gradients dominate the face step's profile.
 SHAPES = (
-    ("faces D dense (after minibatch discrimination)", 64, 21648, 1024),
-    ("faces encoder dense", 64, 21632, 1024),
+    ("faces D dense (after minibatch discrimination)", 64, 14 * 14 * 128 + 16, 1024),
+    ("faces encoder dense", 64, 14 * 14 * 128, 1024),
     ("faces decoder dense 1024 → 15·15·128", 64, 1024, 28800),
     ("MNIST D dense", 100, 3200, 1024),
     ("MNIST decoder dense 1024 → 7·7·128", 100, 1024, 6272),
