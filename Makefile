@@ -47,6 +47,7 @@ bench-compare: $(STAMP)
 
 bench-faces: $(STAMP)
 	$(PY) benchmarks/face_step.py --json benchmarks/face_step_results.json
+	$(PY) benchmarks/dense_gradient.py --json benchmarks/dense_gradient.json
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache
