@@ -129,3 +129,16 @@ def test_one_import_exposes_the_data_module():
     import vaegan_tf
 
     assert vaegan_tf.data.mnist is data.mnist
+
+
+def test_the_library_pipelines_run_without_tf_data_autotuning(no_tfds_or_keras_cache):
+    """Autotuning made each epoch's new iterator wait seconds for the old one's teardown
+    (data.pipeline.prefetched); the shuffle order mark survives the options."""
+    train = data.mnist("train", batch_size=100, limit=200, seed=0)
+    test = data.mnist("test", batch_size=100, limit=200)
+    faces, face_validation = data.lfw_mini(batch_size=16, seed=0)
+    for dataset in (train, test, faces, face_validation):
+        assert dataset.options().autotune.enabled is False
+    assert isinstance(train.epoch_shuffle, data.EpochShuffle)
+    assert isinstance(faces.epoch_shuffle, data.EpochShuffle)
+    assert not hasattr(test, "epoch_shuffle")

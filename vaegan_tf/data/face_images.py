@@ -34,9 +34,9 @@ from vaegan_tf.data.locations import safe_tfds_directory
 from vaegan_tf.data.pipeline import (
     DEFAULT_VALIDATION_FRACTION,
     EpochShuffle,
+    prefetched,
     scale_images,
     split_indices,
-    with_epoch_shuffle,
 )
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
@@ -274,7 +274,7 @@ def _batched(
         return (scaled, *labels) if labels else scaled
 
     images = images.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
-    return with_epoch_shuffle(images.prefetch(tf.data.AUTOTUNE), order)
+    return prefetched(images, order)
 
 
 def _check_batch(source: str, train_count: int, batch_size: int) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from vaegan_tf.data.locations import prepared_tfds_mnist
-from vaegan_tf.data.pipeline import EpochShuffle, scale_images, with_epoch_shuffle
+from vaegan_tf.data.pipeline import EpochShuffle, prefetched, scale_images
 
 Split = Literal["train", "test"]
 
@@ -305,7 +305,7 @@ def arrays_dataset(
     )
     if not with_labels:
         dataset = dataset.map(lambda x, y: x, num_parallel_calls=tf.data.AUTOTUNE)
-    return with_epoch_shuffle(dataset.prefetch(tf.data.AUTOTUNE), order)
+    return prefetched(dataset, order)
 
 
 def _reshaper(

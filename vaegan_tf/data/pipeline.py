@@ -106,6 +106,21 @@ def with_epoch_shuffle(dataset: tf.data.Dataset, order: EpochShuffle | None) -> 
     return dataset
 
 
+def prefetched(dataset: tf.data.Dataset, order: EpochShuffle | None) -> tf.data.Dataset:
+    """The last stage of every vaegan_tf pipeline: prefetch, tf.data's autotuning off, and
+    marked with ``order`` (``with_epoch_shuffle``).
+
+    Why autotuning is off: tearing down an iterator waited 2-4 s for tf.data's autotuning
+    thread, and Keras makes a new iterator every epoch (MNIST, 5 epochs of 20 steps: the
+    first batch of an epoch came 2.3-2.9 s late in 1-3 of the 4 later epochs, 0.15 s with
+    autotuning off; the steps themselves equally fast). Parallel maps then run one call per
+    core, which ``benchmarks/input_pipeline.py`` measures.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return with_epoch_shuffle(dataset.prefetch(tf.data.AUTOTUNE).with_options(options), order)
+
+
 RANGE_CHECK = "vaegan_tf: a training batch outside the data range of the model"
 """The message of ``checked_batches``' assertion (how ``fit`` recognises its error)."""
 
