@@ -6,8 +6,9 @@ warms up, times ``model.fit`` over ``--steps`` batches of real lfw-mini faces, t
 whole model as ``.keras`` once, as a run's checkpoint does every epoch (``save_atomically``).
 Speed is given from the timed fit's start to its last batch's end and at its median step
 (steadier on a shared machine). The seconds from the last batch's end until ``fit`` returns are
-reported apart: mostly tf.data tearing down its iterator, which sometimes waits 3-4 s for a
-background thread. Peak RSS (``ru_maxrss``) is
+reported apart: the cell's own ``Dataset.from_tensors(batch).repeat(steps)`` keeps tf.data's
+defaults, as a user's dataset would, and tearing down its iterator often waits 3-4 s for the
+autotuning thread (the library's pipelines turn autotuning off: ``data.pipeline.prefetched``). Peak RSS (``ru_maxrss``) is
 read after each phase. Cells are repeated ``--repeats`` times,
 interleaved; the tables show medians and ranges. A benchmark, not a test.
 
