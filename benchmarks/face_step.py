@@ -8,8 +8,8 @@ Speed is given from the timed fit's start to its last batch's end and at its med
 (steadier on a shared machine). The seconds from the last batch's end until ``fit`` returns are
 reported apart: the cell's own ``Dataset.from_tensors(batch).repeat(steps)`` keeps tf.data's
 defaults, as a user's dataset would, and tearing down its iterator often waits 3-4 s for the
-autotuning thread (the library's pipelines turn autotuning off: ``data.pipeline.prefetched``). Peak RSS (``ru_maxrss``) is
-read after each phase. Cells are repeated ``--repeats`` times,
+autotuning thread (the library's pipelines turn autotuning off: ``data.pipeline.prefetched``).
+Peak RSS (``ru_maxrss``) is read after each phase. Cells are repeated ``--repeats`` times,
 interleaved; the tables show medians and ranges. A benchmark, not a test.
 
 With ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /tmp/before
