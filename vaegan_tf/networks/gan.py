@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vaegan_tf.layers import ConditionChannels, Dense, LeakyReLU
+from vaegan_tf.layers import BatchNormalization, ConditionChannels, Dense, LeakyReLU
 from vaegan_tf.presets import GANPreset
 
 SMALLEST_BASE = 4
@@ -70,14 +70,14 @@ def build_generator(preset: GANPreset) -> keras.Model:
     widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
     if preset.dense_units:
         x = Dense(preset.dense_units, kernel_initializer=init)(x)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.ReLU()(BatchNormalization()(x))
     x = Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.ReLU()(BatchNormalization()(x))
     x = layers.Reshape((sizes[0], sizes[0], widths[0]))(x)
     for filters in widths[1:]:
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
                                    kernel_initializer=init)(x)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.ReLU()(BatchNormalization()(x))
     outputs = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
                                      activation=preset.output_activation,
                                      kernel_initializer=init)(x)
@@ -88,7 +88,7 @@ def build_generator(preset: GANPreset) -> keras.Model:
 def _normalization(preset: GANPreset) -> keras.layers.Layer | None:
     kind = preset.discriminator_normalization
     if kind == "batch_norm":
-        return layers.BatchNormalization()
+        return BatchNormalization()
     if kind == "layer_norm":
         return layers.LayerNormalization()
     return None

@@ -13,7 +13,7 @@ import math
 import keras
 from keras import layers
 
-from vaegan_tf.layers import Dense, LeakyReLU, MinibatchDiscrimination
+from vaegan_tf.layers import BatchNormalization, Dense, LeakyReLU, MinibatchDiscrimination
 from vaegan_tf.presets import VAEGANPreset
 
 
@@ -40,7 +40,7 @@ def _conv_block(
         activation=_activation(preset.first_conv_activation, preset.leaky_relu_slope),
     )(inputs)
     conv = layers.Conv2D(second_filters, preset.conv_kernel_size, strides=2, padding="valid")(x)
-    batch_norm = layers.BatchNormalization()(conv)
+    batch_norm = BatchNormalization()(conv)
     output = layers.Flatten()(LeakyReLU(negative_slope=preset.leaky_relu_slope)(batch_norm))
     taps = {"conv": conv, "batch_norm": batch_norm}
     features = output if preset.feature_tap == "activation" else layers.Flatten()(
@@ -54,7 +54,7 @@ def _dense_block(
 ) -> keras.KerasTensor:
     """Dense → BN → activation."""
     x = Dense(units)(inputs)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     return _activation(activation, slope)(x)
 
 
@@ -85,7 +85,7 @@ def build_decoder(preset: VAEGANPreset) -> keras.Model:
     x = _dense_block(x, math.prod(preset.decoder_base_shape), "relu", preset.leaky_relu_slope)
     x = layers.Reshape(preset.decoder_base_shape)(x)
     x = layers.Conv2DTranspose(preset.decoder_filters, first_kernel, strides=2, padding="valid")(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.ReLU()(x)
     outputs = layers.Conv2DTranspose(
         preset.image_shape[-1], second_kernel, strides=2, padding="valid",
