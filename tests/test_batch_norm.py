@@ -97,8 +97,8 @@ def test_second_order_gradients_match_keras():
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-4, atol=1e-5)
 
 
-def op_types(layer, shape, training):
-    @tf.function
+def op_types(layer, shape, training, jit_compile=False):
+    @tf.function(jit_compile=jit_compile)
     def call(x):
         return layer(x, training=training)
 
@@ -111,6 +111,13 @@ def test_the_training_pass_is_the_fused_kernel():
     assert "FusedBatchNormV3" in op_types(ours, (None, 4, 4, 3), training=True)
     assert "Mean" not in op_types(ours, (None, 4, 4, 3), training=True)
     assert "FusedBatchNormV3" not in op_types(theirs, (None, 4, 4, 3), training=True)
+
+
+def test_steps_compiled_with_xla_take_keras_path():
+    """XLA fuses Keras' ops itself; its version of the fused kernel halved the face step."""
+    ours, _ = built_pair((None, 4, 4, 3))
+    types = op_types(ours, (None, 4, 4, 3), training=True, jit_compile=True)
+    assert "FusedBatchNormV3" not in types and "Mean" in types
 
 
 def test_inference_and_synchronized_statistics_take_keras_path():
