@@ -114,19 +114,21 @@ class ConditionChannels(keras.layers.Layer):
 
 @tf.custom_gradient
 def _affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor:
-    """``inputs · kernel (+ bias)`` whose input gradient is formed as ``(kernel · upstreamᵀ)ᵀ``.
+    """``inputs · kernel (+ bias)`` whose input gradient ``upstream · kernelᵀ`` is an Einsum.
 
-    TensorFlow's own gradient, ``upstream · kernelᵀ``, makes oneDNN read the kernel transposed:
-    for the face discriminator's 25 104 × 1 024 kernel at batch 64, forward and input gradient
-    took 28.2 ms that way and 13.4 ms with the kernel read as stored
-    (``benchmarks/dense_gradient.py``).
+    TensorFlow's own gradient is a MatMul with ``transpose_b``, which oneDNN runs through its
+    sgemm interface reading the kernel transposed: for the face discriminator's 25 104 ×
+    1 024 kernel at batch 64 that product took 26.4 ms. As ``einsum("bo,io->bi")`` it runs
+    as oneDNN's matmul primitive, which takes the stored kernel as a transposed operand
+    without a copy: 10.0 ms (12.8 ms for ``(kernel · upstreamᵀ)ᵀ``, this function's former
+    form; ``benchmarks/dense_gradient.py``).
     """
     outputs = tf.matmul(inputs, kernel)
     if bias:
         outputs = tf.nn.bias_add(outputs, bias[0])
 
     def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
-        gradients = [tf.transpose(tf.matmul(kernel, upstream, transpose_b=True)),
+        gradients = [tf.einsum("bo,io->bi", upstream, kernel),
                      tf.matmul(inputs, upstream, transpose_a=True)]
         if bias:
             gradients.append(tf.reduce_sum(upstream, axis=0))
@@ -140,10 +142,10 @@ class Dense(keras.layers.Dense):
     """``keras.layers.Dense`` with a faster backward pass for wide kernels (same forward, same
     weights and config; gradients equal to float32 round-off).
 
-    The input gradient is computed as ``(kernel · upstreamᵀ)ᵀ`` instead of ``upstream ·
-    kernelᵀ``: the same sums, with the kernel read in its stored layout. A graph prunes
-    whichever of the two gradients nobody asks for, as with Keras' layer. Inputs of rank
-    other than 2, LoRA and quantized kernels take Keras' path.
+    The input gradient ``upstream · kernelᵀ`` is an Einsum instead of a MatMul with a
+    transposed operand: the same sums, run by oneDNN's matmul primitive on the kernel as
+    stored. A graph prunes whichever of the two gradients nobody asks for, as with Keras'
+    layer. Inputs of rank other than 2, LoRA and quantized kernels take Keras' path.
 
     Example:
         >>> Dense(4)(np.ones((2, 3))).shape
