@@ -1,8 +1,9 @@
 """Backward pass of a wide dense layer: Keras' ``Dense`` against ``vaegan_tf.layers.Dense``.
 
-Both layers compute the same products; they differ in how the input gradient is formed:
-Keras (TensorFlow's MatMul gradient) as ``upstream · kernelᵀ``, vaegan_tf as ``(kernel ·
-upstreamᵀ)ᵀ``, which reads the kernel in its stored layout. Each cell times one traced
+Both layers compute the same products; they differ in how the input gradient ``upstream ·
+kernelᵀ`` is formed: Keras (TensorFlow's MatMul gradient) as a MatMul with a transposed
+operand, vaegan_tf as an Einsum, which oneDNN runs as its matmul primitive on the kernel as
+stored. Each cell times one traced
 function (``tf.function``, or XLA with ``--xla``) that runs the layer forward and takes the
 gradient of ``Σ outputs · upstream`` with respect to the inputs, or to the inputs and the
 kernel, on the shapes of the face and MNIST VAE-GANs' big dense layers. Rounds interleave
