@@ -14,6 +14,31 @@ from tensorflow.python.ops import control_flow_util  # no public test for an XLA
 SELF_DISTANCE = 1e6  # added to each sample's distance to itself: exp(-1e6) is exactly 0
 
 
+@tf.custom_gradient
+def _affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor:
+    """``inputs · kernel (+ bias)`` whose input gradient ``upstream · kernelᵀ`` is an Einsum.
+
+    TensorFlow's own gradient is a MatMul with ``transpose_b``, which oneDNN runs through its
+    sgemm interface reading the kernel transposed: for the face discriminator's 25 104 ×
+    1 024 kernel at batch 64 that product took 26.4 ms. As ``einsum("bo,io->bi")`` it runs
+    as oneDNN's matmul primitive, which takes the stored kernel as a transposed operand
+    without a copy: 10.0 ms (12.8 ms for ``(kernel · upstreamᵀ)ᵀ``, this function's former
+    form; ``benchmarks/dense_gradient.py``).
+    """
+    outputs = tf.matmul(inputs, kernel)
+    if bias:
+        outputs = tf.nn.bias_add(outputs, bias[0])
+
+    def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
+        gradients = [tf.einsum("bo,io->bi", upstream, kernel),
+                     tf.matmul(inputs, upstream, transpose_a=True)]
+        if bias:
+            gradients.append(tf.reduce_sum(upstream, axis=0))
+        return gradients
+
+    return outputs, gradient
+
+
 @keras.saving.register_keras_serializable(package="vaegan_tf")
 class MinibatchDiscrimination(keras.layers.Layer):
     """Minibatch discrimination (Salimans et al. 2016), the original's ``MinibatchLayer``.
@@ -62,12 +87,13 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         # x · (θ / ‖θ‖ · exp(s)) computed as (x · θ) / ‖θ‖ · exp(s): the same sums, with the
         # scaling applied to the product's kernels × kernel_dim columns instead of building
-        # a weight-sized W (2 M values for faces) in every call and keeping it for backward
+        # a weight-sized W (2 M values for faces) in every call and keeping it for backward;
+        # the product's input gradient as Dense's (an Einsum)
         column_scales = ops.exp(self.log_weight_scale) / ops.sqrt(
             ops.sum(ops.square(self.theta), axis=0))
         features = ops.shape(self.theta)[0]
         projected = ops.reshape(
-            ops.matmul(inputs, ops.reshape(self.theta, (features, -1))),
+            _affine(inputs, ops.reshape(self.theta, (features, -1))),
             (-1, self.num_kernels, self.kernel_dim),
         ) * column_scales
         # (batch_i, batch_j, kernels): L1 distance between samples i and j per kernel
@@ -110,31 +136,6 @@ class ConditionChannels(keras.layers.Layer):
         channels = None if image_shape[-1] is None or condition_shape[-1] is None else (
             image_shape[-1] + condition_shape[-1])
         return (*image_shape[:-1], channels)
-
-
-@tf.custom_gradient
-def _affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor:
-    """``inputs · kernel (+ bias)`` whose input gradient ``upstream · kernelᵀ`` is an Einsum.
-
-    TensorFlow's own gradient is a MatMul with ``transpose_b``, which oneDNN runs through its
-    sgemm interface reading the kernel transposed: for the face discriminator's 25 104 ×
-    1 024 kernel at batch 64 that product took 26.4 ms. As ``einsum("bo,io->bi")`` it runs
-    as oneDNN's matmul primitive, which takes the stored kernel as a transposed operand
-    without a copy: 10.0 ms (12.8 ms for ``(kernel · upstreamᵀ)ᵀ``, this function's former
-    form; ``benchmarks/dense_gradient.py``).
-    """
-    outputs = tf.matmul(inputs, kernel)
-    if bias:
-        outputs = tf.nn.bias_add(outputs, bias[0])
-
-    def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
-        gradients = [tf.einsum("bo,io->bi", upstream, kernel),
-                     tf.matmul(inputs, upstream, transpose_a=True)]
-        if bias:
-            gradients.append(tf.reduce_sum(upstream, axis=0))
-        return gradients
-
-    return outputs, gradient
 
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
