@@ -39,6 +39,28 @@ def test_matches_numpy_reference(batch):
     np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_under_a_mixed_policy_the_similarities_are_float32(precision):
+    """The projection runs in 16 bits, the norms and similarities in float32 (in 16 bits the
+    layer failed: a float32 identity added to 16-bit distances)."""
+    reference = built_layer()
+    x = np.random.default_rng(3).normal(scale=0.2, size=(5, 7)).astype("float32")
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        layer = MinibatchDiscrimination(4, 3)
+        layer.build((None, 7))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    layer.set_weights(reference.get_weights())
+    out = layer(x)
+    assert keras.backend.standardize_dtype(out.dtype) == precision.removeprefix("mixed_")
+    assert {keras.backend.standardize_dtype(w.dtype) for w in layer.weights} == {"float32"}
+    expected = np.asarray(reference(x))
+    # the similarities carry only the projection's 16-bit round-off (8 bits of mantissa
+    # for bfloat16: about 0.4 %) and one final rounding
+    np.testing.assert_allclose(np.asarray(out, "float32")[:, 7:], expected[:, 7:], rtol=3e-2)
+
+
 def test_a_batch_of_one_sees_no_other_sample():
     layer = built_layer()
     out = np.asarray(layer(np.ones((1, 7), "float32")))

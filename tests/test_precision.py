@@ -8,14 +8,17 @@ import pytest
 from vaegan_tf import cli, get_preset
 
 TOY = {"latent_dim": 8, "dense_units": 16, "conv_filters": (8, 16), "decoder_filters": 8}
+# the face model adds minibatch discrimination and dropout to D
+TOY_FACES = {**TOY, "decoder_base_shape": (15, 15, 8)}
 
 
-def _model(precision, seed=0):
-    return cli.compiled_model(get_preset("mnist").replace(**TOY), seed, "off", None, precision)
+def _model(precision, seed=0, preset="mnist"):
+    toy = TOY if preset == "mnist" else TOY_FACES
+    return cli.compiled_model(get_preset(preset).replace(**toy), seed, "off", None, precision)
 
 
-def _images():
-    return np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+def _images(shape=(28, 28, 1)):
+    return np.random.default_rng(0).uniform(-1, 1, (16, *shape)).astype("float32")
 
 
 def test_mixed_float16_gives_each_network_a_loss_scale_and_float32_losses():
@@ -61,10 +64,12 @@ def test_an_overflow_skips_that_networks_step_and_halves_its_scale(tmp_path):
     assert loaded.uses_float16 and loaded.decoder.layers[-1].dtype_policy.name == "mixed_float16"
 
 
+@pytest.mark.parametrize("preset", ["mnist", "faces"])
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
-def test_mixed_precision_trains(precision):
-    model = _model(precision)
-    history = model.fit(_images(), batch_size=8, epochs=1, verbose=0).history
+def test_mixed_precision_trains(precision, preset):
+    model = _model(precision, preset=preset)
+    images = _images(model.decoder.output_shape[1:])
+    history = model.fit(images, batch_size=8, epochs=1, verbose=0).history
     assert all(np.isfinite(values[0]) for values in history.values())
     assert model.decoder.layers[-1].dtype_policy.name == precision
     assert isinstance(model.optimizer_of("decoder"), keras.optimizers.LossScaleOptimizer) == (

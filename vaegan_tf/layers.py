@@ -72,16 +72,20 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def build(self, input_shape: tuple) -> None:
         features = input_shape[-1]
+        # float32 under a mixed policy too (autocast off): the column norms sum 25 088
+        # squares and the similarities are exponentials of distances, both too coarse in
+        # 16 bits; only the projection's product runs in the compute dtype
         self.theta = self.add_weight(
             shape=(features, self.num_kernels, self.kernel_dim), name="theta",
-            initializer=keras.initializers.RandomNormal(stddev=0.05),
+            initializer=keras.initializers.RandomNormal(stddev=0.05), autocast=False,
         )
         self.log_weight_scale = self.add_weight(
             shape=(self.num_kernels, self.kernel_dim), name="log_weight_scale",
-            initializer="zeros",
+            initializer="zeros", autocast=False,
         )
         self.bias = self.add_weight(
-            shape=(self.num_kernels,), name="bias", initializer=keras.initializers.Constant(-1.0)
+            shape=(self.num_kernels,), name="bias", initializer=keras.initializers.Constant(-1.0),
+            autocast=False,
         )
 
     def call(self, inputs: Any) -> Any:
@@ -92,10 +96,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
         column_scales = ops.exp(self.log_weight_scale) / ops.sqrt(
             ops.sum(ops.square(self.theta), axis=0))
         features = ops.shape(self.theta)[0]
-        projected = ops.reshape(
-            _affine(inputs, ops.reshape(self.theta, (features, -1))),
-            (-1, self.num_kernels, self.kernel_dim),
-        ) * column_scales
+        product = _affine(inputs, ops.cast(ops.reshape(self.theta, (features, -1)), inputs.dtype))
+        projected = ops.reshape(ops.cast(product, "float32"),
+                                (-1, self.num_kernels, self.kernel_dim)) * column_scales
         # (batch_i, batch_j, kernels): L1 distance between samples i and j per kernel
         distances = ops.sum(
             ops.abs(ops.expand_dims(projected, 1) - ops.expand_dims(projected, 0)), axis=-1
