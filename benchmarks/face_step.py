@@ -16,17 +16,20 @@ With ``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /
 d21d6e1``, the code before issue 14) the tf.function cell also runs on that checkout's
 ``vaegan_tf``, interleaved with this one's: the side-by-side ratio on one machine.
 ``--set FIELD=JSON ...`` adds a tf.function cell of this code with those preset fields
-changed.
+changed; ``--precision POLICY`` one whose networks compute under that Keras dtype policy
+(e.g. ``mixed_bfloat16``, which oneDNN runs on AMX tiles where the CPU has them).
 
 Example:
     python benchmarks/face_step.py --steps 10 --json benchmarks/face_step_results.json
     python benchmarks/face_step.py --modes tf.function --baseline /tmp/before --repeats 3
     python benchmarks/face_step.py --modes tf.function --set discriminator_joint_batch=true
+    python benchmarks/face_step.py --modes tf.function --precision mixed_bfloat16
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -40,7 +43,15 @@ from pathlib import Path
 
 MODES = ("tf.function", "xla")
 OVERRIDES_VARIABLE = "FACE_STEP_PRESET_OVERRIDES"  # the parent's --set, for the child
+PRECISION_VARIABLE = "FACE_STEP_PRECISION"  # the parent's --precision, for the child
 GIB = 1024**3
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    tree: str  # the checkout whose vaegan_tf the cell runs
+    overrides: dict = dataclasses.field(default_factory=dict)  # preset fields changed
+    precision: str = "float32"  # the Keras dtype policy the networks are built under
 
 
 def peak_rss_bytes() -> int:
@@ -48,8 +59,10 @@ def peak_rss_bytes() -> int:
 
 
 def measure(mode: str, steps: int, batch_size: int, preset_name: str,
-            overrides: dict | None = None) -> dict:
-    """Runs in the child process: one cell (``overrides``: preset fields to change)."""
+            overrides: dict | None = None, precision: str = "float32") -> dict:
+    """Runs in the child process: one cell (``overrides``: preset fields to change;
+    ``precision``: the Keras dtype policy the networks are built under)."""
+    import keras
     import tensorflow as tf
 
     import vaegan_tf
@@ -57,7 +70,9 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str,
     from vaegan_tf.callbacks import save_atomically
 
     started = time.perf_counter()
+    keras.mixed_precision.set_global_policy(precision)
     model = vaegan_tf.build_vaegan(preset_name, seed=0, **(overrides or {}))
+    keras.mixed_precision.set_global_policy("float32")
     model.compile(**vaegan_tf.adam_optimizers(), jit_compile=mode == "xla")
     parameters = {name: network.count_params() for name, network in model.networks.items()}
     build_seconds = time.perf_counter() - started
@@ -69,8 +84,6 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str,
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(2), epochs=1, verbose=0)
     warmup_seconds = time.perf_counter() - started
     rss_warm = peak_rss_bytes()
-    import keras
-
     ends = [time.perf_counter()]
     step_ends = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
@@ -91,6 +104,7 @@ def measure(mode: str, steps: int, batch_size: int, preset_name: str,
     return {
         "mode": mode,
         "preset": preset_name,
+        "precision": precision,
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
         "batch_size": batch_size,
         "steps": steps,
@@ -120,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", nargs="+", metavar="FIELD=JSON",
                         help="preset fields for one more tf.function cell, e.g. "
                              "discriminator_joint_batch=true")
+    parser.add_argument("--precision", default=None, metavar="POLICY",
+                        help="a Keras dtype policy for one more tf.function cell, e.g. "
+                             "mixed_bfloat16")
     parser.add_argument("--baseline", default=None, metavar="DIR",
                         help="a checkout of another commit: its tf.function cell runs too")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "STEPS", "BATCH", "PRESET"),
@@ -128,33 +145,37 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         mode, steps, batch_size, preset_name = args.child
         overrides = json.loads(os.environ.get(OVERRIDES_VARIABLE, "{}"))
-        print(json.dumps(measure(mode, int(steps), int(batch_size), preset_name, overrides)))
+        precision = os.environ.get(PRECISION_VARIABLE, "float32")
+        print(json.dumps(measure(mode, int(steps), int(batch_size), preset_name, overrides,
+                                 precision)))
         return 0
 
     here = str(Path(__file__).resolve().parents[1])
-    trees = {mode: here for mode in args.modes}
-    overrides = {mode: {} for mode in args.modes}
+    # each cell: the checkout whose vaegan_tf it runs, preset fields changed, dtype policy
+    cells = {mode: Cell(here) for mode in args.modes}
     if args.baseline:
-        trees[f"tf.function, {args.baseline}"] = str(Path(args.baseline).resolve())
-        overrides[f"tf.function, {args.baseline}"] = {}
+        cells[f"tf.function, {args.baseline}"] = Cell(str(Path(args.baseline).resolve()))
     if args.set:
         changed = {key: json.loads(value) for key, value in
                    (setting.split("=", 1) for setting in args.set)}
-        trees[f"tf.function, {' '.join(args.set)}"] = here
-        overrides[f"tf.function, {' '.join(args.set)}"] = changed
+        cells[f"tf.function, {' '.join(args.set)}"] = Cell(here, overrides=changed)
+    if args.precision:
+        cells[f"tf.function, {args.precision}"] = Cell(here, precision=args.precision)
     results = []
-    for mode in [mode for _ in range(args.repeats) for mode in trees]:
+    for mode in [mode for _ in range(args.repeats) for mode in cells]:
+        cell = cells[mode]
         env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
-               OVERRIDES_VARIABLE: json.dumps(overrides[mode]),
-               "PYTHONPATH": os.pathsep.join(filter(None, [trees[mode],
+               OVERRIDES_VARIABLE: json.dumps(cell.overrides),
+               PRECISION_VARIABLE: cell.precision,
+               "PYTHONPATH": os.pathsep.join(filter(None, [cell.tree,
                                                           os.environ.get("PYTHONPATH")]))}
         child = subprocess.run(
             [sys.executable, __file__, "--child", mode.split(",")[0], str(args.steps),
              str(args.batch_size), args.preset],
-            env=env, capture_output=True, text=True, check=True, cwd=trees[mode],
+            env=env, capture_output=True, text=True, check=True, cwd=cell.tree,
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
-        result.update(mode=mode, code=trees[mode], overrides=overrides[mode])
+        result.update(mode=mode, code=cell.tree, overrides=cell.overrides)
         results.append(result)
         print(f"  {mode:12s} {result['images_per_second']:6.1f} img/s "
               f"({result['images_per_second_median_step']:.1f} at the median step), peak RSS "
@@ -173,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| mode | images/s | images/s, median step | fit exit (s) | warm-up (s) "
           "| peak RSS built (GiB) | after steps (GiB) | after save (GiB) | save (s) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for mode in trees:
+    for mode in cells:
         cells = [median(mode, "images_per_second"),
                  median(mode, "images_per_second_median_step"),
                  median(mode, "fit_exit_seconds"), median(mode, "warmup_seconds"),

@@ -181,6 +181,10 @@ def test_xla_by_default_where_it_measured_faster():
     gated = get_preset("mnist").replace(equilibrium_margin=0.35)
     assert not uses_xla(gated) and uses_xla(gated, "on")
     assert not uses_xla(get_preset("mnist"), "off")
+    # oneDNN, not XLA, runs bfloat16 products on the CPU's bfloat16 units
+    assert not uses_xla(get_preset("mnist"), precision="mixed_bfloat16")
+    assert uses_xla(get_preset("mnist"), "on", precision="mixed_bfloat16")
+    assert uses_xla(get_preset("mnist"), precision="mixed_float16")
     with pytest.raises(ValueError, match="jit must be one of"):
         uses_xla(get_preset("mnist"), "yes")
     assert not uses_xla(get_preset("mnist"), "auto", distributed=True)

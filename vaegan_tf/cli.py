@@ -131,7 +131,8 @@ def add_training_arguments(
     parser.add_argument(
         "--jit", nargs="?", const="on", default="auto", choices=JIT_CHOICES,
         help="compile the train step with XLA: 'auto' does for 28x28 models without the "
-        "equilibrium gate, where it measured faster; '--jit' alone means on (README, Speed)",
+        "equilibrium gate, where it measured faster, except under --precision mixed_bfloat16; "
+        "'--jit' alone means on (README, Speed)",
     )
     parser.add_argument(
         "--best-by", default=None, metavar="KEY",
@@ -311,14 +312,18 @@ JIT_CHOICES = ("auto", "on", "off")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False) -> bool:
+def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False,
+             precision: str = "float32") -> bool:
     """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
-    with XLA. ``"auto"`` does for images up to 32x32 without the equilibrium gate: measured
-    (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST VAE-GAN step 1.24x, DCGAN
-    1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no faster after twice the
-    warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x slower. Never when
-    ``distributed`` (under a ``tf.distribute`` strategy the compiled step could not reach the
-    other replicas' variables): ``ValueError`` if XLA was asked for."""
+    with XLA. ``"auto"`` does for images up to 32x32 without the equilibrium gate in float32
+    or float16: measured (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST
+    VAE-GAN step 1.24x, DCGAN 1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no
+    faster after twice the warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x
+    slower. Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's bfloat16
+    units (AMX tiles where there are some) and XLA's CPU backend does not (the MNIST step
+    without XLA 1.36x as fast with it, on a CPU with AMX). Never when ``distributed`` (under
+    a ``tf.distribute`` strategy the compiled step could not reach the other replicas'
+    variables): ``ValueError`` if XLA was asked for."""
     if not isinstance(jit, bool) and jit not in JIT_CHOICES:
         raise ValueError(f"jit must be one of {JIT_CHOICES}, got {jit!r}")
     forced = jit is True or jit == "on"
@@ -329,7 +334,8 @@ def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = F
         return False
     if isinstance(jit, bool) or jit != "auto":
         return forced
-    return preset.image_shape[0] <= 32 and not getattr(preset, "equilibrium_margin", 0.0)
+    return (preset.image_shape[0] <= 32 and not getattr(preset, "equilibrium_margin", 0.0)
+            and precision != "mixed_bfloat16")
 
 
 def model_for(args: argparse.Namespace, preset: PresetBase) -> AdversarialModel:
@@ -361,7 +367,7 @@ def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
         return contextlib.nullcontext() if strategy is None else strategy.scope()
 
     replicas = 1 if strategy is None else strategy.num_replicas_in_sync
-    xla = uses_xla(preset, jit, distributed=strategy is not None)
+    xla = uses_xla(preset, jit, distributed=strategy is not None, precision=precision)
     if preset.batch_size % replicas:
         raise ValueError(f"batch size {preset.batch_size} does not split evenly over "
                          f"{replicas} replicas; pick a multiple of {replicas}")

@@ -193,7 +193,8 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
     if args.cpu_replicas and not args.distribute:
         parser.error("--cpu-replicas needs --distribute mirrored")
     try:
-        args.xla = cli.uses_xla(args.preset, args.jit, bool(args.distribute))  # config.json
+        args.xla = cli.uses_xla(args.preset, args.jit, bool(args.distribute),  # config.json
+                                args.precision)
     except ValueError as error:
         parser.error(str(error))
     if args.jit == "on" and getattr(args.preset, "equilibrium_margin", 0.0) > 0:

@@ -1,0 +1,199 @@
+"""What one of vaegan_tf's layers buys in the whole train step: paired steps in one process.
+
+This machine's speed drifts by ±5 % over minutes, more than the few per cent one change to a
+layer is worth, so fresh processes run one after the other cannot resolve it. Here the step
+is built twice in one process, on the same weights and batch: once as it is, once with one
+of vaegan_tf's layers computed the way it was before (the ``VARIANTS`` below patch the layer
+while that model's step is traced; the traced graph keeps it). The two steps then alternate,
+ABBA, ``--steps`` pairs after warm-up, and each pair gives a ratio (before ÷ now, the
+speed-up); the table shows the median step times and the median ratio with its quartiles.
+Both models train as they go (the steps are real Adam steps), a step's time does not depend
+on the values. A benchmark, not a test.
+
+Example:
+    python benchmarks/paired_step.py --json benchmarks/paired_step.json
+    python benchmarks/paired_step.py --variants keras-batch-norm --preset mnist --xla
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextlib.contextmanager
+def patched(owner: object, name: str, replacement: object) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def keras_batch_norm() -> contextlib.AbstractContextManager:
+    """Keras' own batch norm (a dozen element-wise ops) instead of the fused kernel."""
+    import keras
+
+    from vaegan_tf import layers
+    return patched(layers.BatchNormalization, "call", keras.layers.BatchNormalization.call)
+
+
+def transposed_product_gradient() -> contextlib.AbstractContextManager:
+    """Dense's input gradient as ``(kernel · upstreamᵀ)ᵀ``, its form before the Einsum."""
+    import tensorflow as tf
+
+    from vaegan_tf import layers
+
+    @tf.custom_gradient
+    def affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor:
+        outputs = tf.matmul(inputs, kernel)
+        if bias:
+            outputs = tf.nn.bias_add(outputs, bias[0])
+
+        def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
+            gradients = [tf.transpose(tf.matmul(kernel, upstream, transpose_b=True)),
+                         tf.matmul(inputs, upstream, transpose_a=True)]
+            if bias:
+                gradients.append(tf.reduce_sum(upstream, axis=0))
+            return gradients
+
+        return outputs, gradient
+
+    return patched(layers, "_affine", affine)
+
+
+def keras_dense() -> contextlib.AbstractContextManager:
+    """Keras' Dense (TensorFlow's MatMul gradient, the kernel read transposed), and the
+    minibatch-discrimination projection as a plain product."""
+    import keras
+    import tensorflow as tf
+
+    from vaegan_tf import layers
+    stack = contextlib.ExitStack()
+    stack.enter_context(patched(layers.Dense, "call", keras.layers.Dense.call))
+    stack.enter_context(patched(layers, "_affine", lambda inputs, kernel: tf.matmul(inputs,
+                                                                                    kernel)))
+    return stack
+
+
+def keras_leaky_relu() -> contextlib.AbstractContextManager:
+    """Keras' LeakyReLU, whose gradient keeps the pre-activation."""
+    import keras
+
+    from vaegan_tf import layers
+    return patched(layers.LeakyReLU, "call", keras.layers.LeakyReLU.call)
+
+
+def keras_layers() -> contextlib.AbstractContextManager:
+    """Keras' BatchNormalization, Dense and LeakyReLU all at once."""
+    stack = contextlib.ExitStack()
+    for variant in (keras_batch_norm, keras_dense, keras_leaky_relu):
+        stack.enter_context(variant())
+    return stack
+
+
+VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
+    "keras-batch-norm": keras_batch_norm,
+    "transposed-product-gradient": transposed_product_gradient,
+    "keras-dense": keras_dense,
+    "keras-leaky-relu": keras_leaky_relu,
+    "keras-layers": keras_layers,
+}
+BATCH_SIZES = {"faces": 64, "mnist": 100}
+
+
+def first_batch(preset: str):
+    from vaegan_tf import data
+    if preset == "mnist":
+        return next(iter(data.mnist("train", batch_size=BATCH_SIZES[preset],
+                                    limit=BATCH_SIZES[preset])))
+    train, _ = data.lfw_mini(batch_size=BATCH_SIZES[preset], seed=0)
+    return next(iter(train))
+
+
+def compiled(preset: str, xla: bool):
+    import vaegan_tf
+    model = vaegan_tf.build_vaegan(preset, seed=0)
+    model.compile(**vaegan_tf.adam_optimizers(), jit_compile=xla)
+    return model
+
+
+def timed_step(model, batch) -> float:
+    started = time.perf_counter()
+    model.train_on_batch(batch)  # returns the losses as NumPy: the step has finished
+    return time.perf_counter() - started
+
+
+def paired(variant: str, preset: str, steps: int, xla: bool, warmup: int = 3) -> dict:
+    """Times the step as it is against the step with ``variant`` patched in."""
+    batch = first_batch(preset)
+    now = compiled(preset, xla)
+    before = compiled(preset, xla)
+    with VARIANTS[variant]():
+        before.train_on_batch(batch)  # traced here, with the layer as it was
+    now.train_on_batch(batch)
+    for _ in range(warmup):
+        timed_step(now, batch)
+        timed_step(before, batch)
+    times_now, times_before = [], []
+    for pair in range(steps):
+        order = [(now, times_now), (before, times_before)]
+        for model, times in order if pair % 2 == 0 else order[::-1]:
+            times.append(timed_step(model, batch))
+    ratios = [b / a for a, b in zip(times_now, times_before, strict=True)]
+    quartiles = statistics.quantiles(ratios, n=4)
+    return {"variant": variant, "preset": preset, "xla": xla, "pairs": steps,
+            "batch_size": BATCH_SIZES[preset],
+            "ms_now": 1000 * statistics.median(times_now),
+            "ms_before": 1000 * statistics.median(times_before),
+            "speed_up": statistics.median(ratios),
+            "speed_up_quartiles": [quartiles[0], quartiles[2]]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS),
+                        default=list(VARIANTS))
+    parser.add_argument("--preset", nargs="+", choices=list(BATCH_SIZES),
+                        default=list(BATCH_SIZES))
+    parser.add_argument("--steps", type=int, default=24, help="timed pairs per comparison")
+    parser.add_argument("--xla", action="store_true", help="compile both steps with XLA")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+
+    results = []
+    for preset in args.preset:
+        for variant in args.variants:
+            result = paired(variant, preset, args.steps, args.xla)
+            results.append(result)
+            print(f"  {preset} {variant}: {result['speed_up']:.3f}", file=sys.stderr)
+
+    mode = "XLA" if args.xla else "tf.function"
+    print(f"\nVAE-GAN train step ({mode}), {os.cpu_count()} CPU(s), {args.steps} alternating "
+          "pairs per row; speed-up = the step before ÷ now, median and quartiles over pairs\n")
+    print("| preset | before (the layer as it was) | ms before | ms now | speed-up |")
+    print("|---|---|---:|---:|---:|")
+    for r in results:
+        low, high = r["speed_up_quartiles"]
+        described = " ".join(VARIANTS[r["variant"]].__doc__.split())
+        print(f"| {r['preset']} | {r['variant']}: {described} "
+              f"| {r['ms_before']:.1f} | {r['ms_now']:.1f} "
+              f"| {r['speed_up']:.3f} ({low:.3f}–{high:.3f}) |")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump({"cpus": os.cpu_count(), "results": results}, file, indent=2)
+            file.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
