@@ -48,6 +48,7 @@ bench-compare: $(STAMP)
 bench-faces: $(STAMP)
 	$(PY) benchmarks/face_step.py --json benchmarks/face_step_results.json
 	$(PY) benchmarks/dense_gradient.py --json benchmarks/dense_gradient.json
+	$(PY) benchmarks/paired_step.py --json benchmarks/paired_step.json
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache
