@@ -3,7 +3,6 @@ devices before TensorFlow starts): one train step of each model on one device an
 mirrored replicas, from the same weights and data; prints the differences as JSON."""
 
 import json
-import sys
 
 import tensorflow as tf
 
@@ -121,6 +120,13 @@ def disagreeing_gate():
 
 
 if __name__ == "__main__":
-    cases = sys.argv[1:] or list(CASES)
-    print(json.dumps({"steps": {case: step(case) for case in cases},
-                      "disagreeing_gate": disagreeing_gate()}))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--gate", action="store_true", help="also the disagreeing-gate step")
+    args = parser.parse_args()
+    result = {"steps": {case: step(case) for case in args.cases}}
+    if args.gate:
+        result["disagreeing_gate"] = disagreeing_gate()
+    print(json.dumps(result))

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
@@ -59,8 +60,11 @@ def _cli(*argv, code=None, kill_at=None):
 def killed_and_resumed(tmp_path_factory):
     root = tmp_path_factory.mktemp("resume")
     whole, killed = root / "whole", root / "killed"
-    assert _cli(*RUN, "--out", str(whole)).returncode == 0
-    death = _cli(*RUN, "--out", str(killed), code=KILLER, kill_at="4,5")
+    with ThreadPoolExecutor(2) as pool:  # at once: a toy run keeps about one core busy
+        whole_run = pool.submit(_cli, *RUN, "--out", str(whole))
+        death = pool.submit(_cli, *RUN, "--out", str(killed), code=KILLER,
+                            kill_at="4,5").result()
+        assert whole_run.result().returncode == 0
     after_kill = {
         "state": RunBackup.read_state(killed / "backup"),
         "rows": len((killed / "history.csv").read_text().splitlines()) - 1,
@@ -247,8 +251,11 @@ GAN_RUN = ["train", "--preset", "wgan-gp-mnist", "--limit", "200", "--batch-size
 
 def test_sigkilled_gan_resumes_to_the_uninterrupted_run(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    assert _cli(*GAN_RUN, "--out", str(whole)).returncode == 0
-    death = _cli(*GAN_RUN, "--out", str(killed), code=KILLER, kill_at="2,1")
+    with ThreadPoolExecutor(2) as pool:  # at once: a toy run keeps about one core busy
+        whole_run = pool.submit(_cli, *GAN_RUN, "--out", str(whole))
+        death = pool.submit(_cli, *GAN_RUN, "--out", str(killed), code=KILLER,
+                            kill_at="2,1").result()
+        assert whole_run.result().returncode == 0
     assert death.returncode == -signal.SIGKILL
     assert RunBackup.read_state(killed / "backup")["epoch"] == 2
     resumed = _cli("train", "--resume", str(killed))
