@@ -195,12 +195,12 @@ def main(argv: list[str] | None = None) -> int:
           "| peak RSS built (GiB) | after steps (GiB) | after save (GiB) | save (s) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for mode in cells:
-        cells = [median(mode, "images_per_second"),
+        columns = [median(mode, "images_per_second"),
                  median(mode, "images_per_second_median_step"),
                  median(mode, "fit_exit_seconds"), median(mode, "warmup_seconds"),
                  median(mode, "peak_rss_built", GIB), median(mode, "peak_rss_after_steps", GIB),
                  median(mode, "peak_rss_after_save", GIB), median(mode, "save_seconds")]
-        print(f"| {mode} | " + " | ".join(cells) + " |")
+        print(f"| {mode} | " + " | ".join(columns) + " |")
     if args.baseline and "tf.function" in args.modes:
         def speeds(mode: str) -> list[float]:
             return [r["images_per_second_median_step"] for r in results if r["mode"] == mode]

@@ -56,15 +56,21 @@ def _cli(*argv, code=None, kill_at=None):
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
+def _whole_and_killed(run, whole, killed, kill_at):
+    """The uninterrupted run and the run SIGKILLed at ``kill_at``, at once (a toy run keeps
+    about one core busy); asserts the first finished and returns the killed one's result."""
+    with ThreadPoolExecutor(2) as pool:
+        whole_run = pool.submit(_cli, *run, "--out", str(whole))
+        death = pool.submit(_cli, *run, "--out", str(killed), code=KILLER, kill_at=kill_at)
+        assert whole_run.result().returncode == 0
+        return death.result()
+
+
 @pytest.fixture(scope="module")
 def killed_and_resumed(tmp_path_factory):
     root = tmp_path_factory.mktemp("resume")
     whole, killed = root / "whole", root / "killed"
-    with ThreadPoolExecutor(2) as pool:  # at once: a toy run keeps about one core busy
-        whole_run = pool.submit(_cli, *RUN, "--out", str(whole))
-        death = pool.submit(_cli, *RUN, "--out", str(killed), code=KILLER,
-                            kill_at="4,5").result()
-        assert whole_run.result().returncode == 0
+    death = _whole_and_killed(RUN, whole, killed, kill_at="4,5")
     after_kill = {
         "state": RunBackup.read_state(killed / "backup"),
         "rows": len((killed / "history.csv").read_text().splitlines()) - 1,
@@ -251,11 +257,7 @@ GAN_RUN = ["train", "--preset", "wgan-gp-mnist", "--limit", "200", "--batch-size
 
 def test_sigkilled_gan_resumes_to_the_uninterrupted_run(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    with ThreadPoolExecutor(2) as pool:  # at once: a toy run keeps about one core busy
-        whole_run = pool.submit(_cli, *GAN_RUN, "--out", str(whole))
-        death = pool.submit(_cli, *GAN_RUN, "--out", str(killed), code=KILLER,
-                            kill_at="2,1").result()
-        assert whole_run.result().returncode == 0
+    death = _whole_and_killed(GAN_RUN, whole, killed, kill_at="2,1")
     assert death.returncode == -signal.SIGKILL
     assert RunBackup.read_state(killed / "backup")["epoch"] == 2
     resumed = _cli("train", "--resume", str(killed))
