@@ -9,6 +9,7 @@ profile with TensorFlow's own converter (a private module, ``_pywrap_profiler_pl
 
 Example:
     python benchmarks/face_memory_profile.py --top 12
+    python benchmarks/face_memory_profile.py --precision mixed_bfloat16
 """
 
 from __future__ import annotations
@@ -24,15 +25,20 @@ def main() -> None:
     parser.add_argument("--preset", default="faces")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--top", type=int, default=12, help="largest live tensors to list")
+    parser.add_argument("--precision", default="float32", metavar="POLICY",
+                        help="the Keras dtype policy the networks are built under")
     args = parser.parse_args()
 
+    import keras
     import tensorflow as tf
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
 
     import vaegan_tf
     from vaegan_tf import data
 
+    keras.mixed_precision.set_global_policy(args.precision)
     model = vaegan_tf.build_vaegan(args.preset, seed=0)
+    keras.mixed_precision.set_global_policy("float32")
     model.compile(**vaegan_tf.adam_optimizers())
     batch = next(iter(data.lfw_mini(batch_size=args.batch_size, seed=0)[0]))
     step = tf.function(model.train_step)

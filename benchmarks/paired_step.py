@@ -101,12 +101,21 @@ def keras_layers() -> contextlib.AbstractContextManager:
     return stack
 
 
+def separate_dense_calls() -> contextlib.AbstractContextManager:
+    """The decoder and D called once per batch, their Dense layers too (``call_per_batch``
+    calls each Dense layer once on all batches' rows)."""
+    from vaegan_tf import vaegan
+    return patched(vaegan, "call_per_batch", lambda network, batches, training=None: [
+        network(batch, training=training) for batch in batches])
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "keras-batch-norm": keras_batch_norm,
     "transposed-product-gradient": transposed_product_gradient,
     "keras-dense": keras_dense,
     "keras-leaky-relu": keras_leaky_relu,
     "keras-layers": keras_layers,
+    "separate-dense-calls": separate_dense_calls,
 }
 BATCH_SIZES = {"faces": 64, "mnist": 100}
 

@@ -18,7 +18,7 @@ from vaegan_tf.adversarial import (
     replicas_in_sync,
 )
 from vaegan_tf.losses import Tensor
-from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder
+from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder, call_per_batch
 from vaegan_tf.optimizers import FusedAdam
 from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
 
@@ -38,9 +38,12 @@ class VAEGAN(AdversarialModel):
     - discriminator: ``−[ln D(x) + ln(1 − D(x̃)) + ln(1 − D(x_p))]``
 
     By default the discriminator is called separately on x, x̃ and x_p, so BatchNorm sees real
-    and fake images in separate batches. With soft or noisy labels (the face2 tricks, spec 3.5)
-    the discriminator's training targets are drawn per sample; the decoder keeps the hard
-    flipped label 1 and validation keeps hard labels, so validation losses stay comparable.
+    and fake images in separate batches (and the decoder separately on the two codes); each
+    Dense layer, which treats rows alone, is called once on all of them (``call_per_batch``:
+    the same values, one kernel gradient instead of three). With soft or noisy labels (the
+    face2 tricks, spec 3.5) the discriminator's training targets are drawn per sample; the
+    decoder keeps the hard flipped label 1 and validation keeps hard labels, so validation
+    losses stay comparable.
     With the equilibrium gate (``equilibrium_margin`` > 0, the original VAE/GAN code's): per
     batch, D is not updated when its real or fake cost is below ``equilibrium − margin``, the
     decoder is not updated when one is above ``equilibrium + margin``, and both are updated
@@ -143,12 +146,13 @@ class VAEGAN(AdversarialModel):
         return training and name not in self.objective.inference_networks
 
     def _discriminate(self, images: list[Tensor], training: bool) -> list[tuple]:
-        """D's (probability, features) of each batch: one call per batch, or one call on the
-        concatenated batches (``discriminator_joint_batch``)."""
+        """D's (probability, features) of each batch: as one call per batch (its Dense layers
+        called once on all rows, ``call_per_batch``), or one call on the concatenated batches
+        (``discriminator_joint_batch``)."""
         mode = self._mode("discriminator", training)
         if not self.objective.discriminator_joint_batch:
-            return [tuple(float32(self.discriminator(batch, training=mode)))
-                    for batch in images]
+            return [tuple(float32(outputs)) for outputs in
+                    call_per_batch(self.discriminator, images, training=mode)]
         probabilities, features = float32(self.discriminator(ops.concatenate(images, axis=0),
                                                              training=mode))
         return list(zip(ops.split(probabilities, len(images)),
@@ -167,9 +171,8 @@ class VAEGAN(AdversarialModel):
             else self.replica_draw(self._normal, batch_shape)
         )
         codes = mean + ops.exp(0.5 * log_var) * noise
-        decoder_mode = self._mode("decoder", training)
-        reconstructions = self.decode(codes, training=decoder_mode)
-        prior_samples = self.decode(prior_codes, training=decoder_mode)
+        reconstructions, prior_samples = (float32(images) for images in call_per_batch(
+            self.decoder, [codes, prior_codes], training=self._mode("decoder", training)))
 
         (p_real, real_features), (p_reconstruction, reconstruction_features), (p_prior, _) = (
             self._discriminate([images, reconstructions, prior_samples], training))

@@ -1,10 +1,12 @@
 """Network builders: Keras functional models built from a preset.
 
 - ``vaegan``: the NTUT VAE-GAN's encoder, decoder and discriminator (spec 2.1, 2.2);
-- ``gan``: the GAN family's DCGAN-style generator and discriminator (logits out).
+- ``gan``: the GAN family's DCGAN-style generator and discriminator (logits out);
+- ``segmented``: one network called on several batches, each Dense layer once on all rows.
 """
 
 from vaegan_tf.networks.gan import build_gan_discriminator, build_generator
+from vaegan_tf.networks.segmented import call_per_batch
 from vaegan_tf.networks.vaegan import build_decoder, build_discriminator, build_encoder
 
 __all__ = [
@@ -13,4 +15,5 @@ __all__ = [
     "build_encoder",
     "build_gan_discriminator",
     "build_generator",
+    "call_per_batch",
 ]
