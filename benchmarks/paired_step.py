@@ -109,6 +109,20 @@ def separate_dense_calls() -> contextlib.AbstractContextManager:
         network(batch, training=training) for batch in batches])
 
 
+def joined_input_gradient() -> contextlib.AbstractContextManager:
+    """``call_per_batch``'s Dense layers with one input gradient over all batches' rows (as one
+    concatenated call: zero rows for the batches a backward pass does not need)."""
+    import tensorflow as tf
+
+    from vaegan_tf import layers
+
+    def affine_parts(parts, kernel, bias):
+        return layers.split_rows(layers._affine(tf.concat(parts, axis=0), kernel,
+                                                *(() if bias is None else (bias,))), parts)
+
+    return patched(layers, "_affine_parts", affine_parts)
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "keras-batch-norm": keras_batch_norm,
     "transposed-product-gradient": transposed_product_gradient,
@@ -116,6 +130,7 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "keras-leaky-relu": keras_leaky_relu,
     "keras-layers": keras_layers,
     "separate-dense-calls": separate_dense_calls,
+    "joined-input-gradient": joined_input_gradient,
 }
 BATCH_SIZES = {"faces": 64, "mnist": 100}
 

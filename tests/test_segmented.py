@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from vaegan_tf.layers import Dense
 from vaegan_tf.networks import build_decoder, build_discriminator, call_per_batch
 from vaegan_tf.presets import get_preset
 
@@ -100,3 +101,43 @@ def test_inference_mode_and_other_models():
 
     doubled = call_per_batch(Doubler(), [tf.ones((2, 3)), tf.zeros((1, 3))])
     assert [output.numpy().tolist() for output in doubled] == [[[2.0] * 3] * 2, [[0.0] * 3]]
+
+
+def test_each_batch_gets_its_own_input_gradient_product():
+    """A loss that only one batch reaches gets that batch's input gradient from a product of
+    its own rows (the others' are left for the graph to prune), and the right kernel gradient."""
+    layer = Dense(4)
+    layer.build((None, 3))
+    rng = np.random.default_rng(2)
+    first, second = (tf.constant(rng.normal(size=(rows, 3)).astype("float32")) for rows in (2, 5))
+
+    @tf.function
+    def gradients():
+        with tf.GradientTape() as tape:
+            tape.watch(first)
+            outputs = layer.call_parts([first, second])
+            loss = tf.reduce_sum(outputs[0] ** 2)
+        return tape.gradient(loss, [first, layer.kernel])
+
+    kernel, bias = (np.asarray(weight, "float64") for weight in (layer.kernel, layer.bias))
+    upstream = 2.0 * (first.numpy() @ kernel + bias)
+    input_gradient, kernel_gradient = gradients()
+    np.testing.assert_allclose(input_gradient, upstream @ kernel.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kernel_gradient, first.numpy().T @ upstream, rtol=1e-5, atol=1e-6)
+    graph = gradients.get_concrete_function().graph
+    products = [op.outputs[0].shape.as_list() for op in graph.get_operations()
+                if op.type == "Einsum"]
+    assert [2, 3] in products and [7, 3] not in products
+
+
+def test_keras_dense_layers_are_called_once_on_all_rows():
+    inputs = keras.Input((3,))
+    hidden = keras.layers.BatchNormalization()(keras.layers.Dense(4)(inputs))
+    network = keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    batches = [tf.random.stateless_normal((rows, 3), seed=(rows, 1)) for rows in (3, 5)]
+    joint = tf.function(lambda: call_per_batch(network, batches, training=False))
+    expected = [network(batch, training=False) for batch in batches]
+    for want, have in zip(expected, joint(), strict=True):
+        np.testing.assert_allclose(have.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+    graph = joint.get_concrete_function().graph
+    assert sum(op.type == "MatMul" for op in graph.get_operations()) == 2

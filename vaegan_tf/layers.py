@@ -39,6 +39,43 @@ def _affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor
     return outputs, gradient
 
 
+def split_rows(joined: tf.Tensor, parts: list[Any]) -> list[tf.Tensor]:
+    """Splits ``joined`` (the parts' rows concatenated, or a row-wise function of them) back
+    into pieces of the parts' row counts."""
+    return tf.split(joined, [part.shape[0] or tf.shape(part)[0] for part in parts])
+
+
+def _affine_parts(parts: list[tf.Tensor], kernel: tf.Tensor,
+                  bias: tf.Tensor | None) -> list[tf.Tensor]:
+    """``_affine`` of each part, as one product over all parts' rows.
+
+    Forward: one product (the kernel read once). Backward: one kernel gradient over all rows,
+    and each part's input gradient as its own Einsum, so a backward pass that needs some
+    parts' input gradients only (the others' outputs do not reach its loss) computes only
+    those; the graph prunes the rest, as it prunes the kernel gradient nobody asks for.
+    """
+    count = len(parts)
+
+    @tf.custom_gradient
+    def affine(*tensors: tf.Tensor) -> tuple[list[tf.Tensor], Any]:
+        inputs, weights = tf.concat(tensors[:count], axis=0), tensors[count]
+        outputs = tf.matmul(inputs, weights)
+        if bias is not None:
+            outputs = tf.nn.bias_add(outputs, tensors[count + 1])
+
+        def gradient(*upstreams: tf.Tensor) -> list[tf.Tensor]:
+            upstream = tf.concat(upstreams, axis=0)
+            gradients = [tf.einsum("bo,io->bi", part, weights) for part in upstreams]
+            gradients.append(tf.matmul(inputs, upstream, transpose_a=True))
+            if bias is not None:
+                gradients.append(tf.reduce_sum(upstream, axis=0))
+            return gradients
+
+        return split_rows(outputs, tensors[:count]), gradient
+
+    return affine(*parts, kernel, *(() if bias is None else (bias,)))
+
+
 @keras.saving.register_keras_serializable(package="vaegan_tf")
 class MinibatchDiscrimination(keras.layers.Layer):
     """Minibatch discrimination (Salimans et al. 2016), the original's ``MinibatchLayer``.
@@ -162,6 +199,26 @@ class Dense(keras.layers.Dense):
         bias = () if self.bias is None else (ops.cast(self.bias, inputs.dtype),)
         outputs = _affine(inputs, ops.cast(self.kernel, inputs.dtype), *bias)
         return outputs if self.activation is None else self.activation(outputs)
+
+    def call_parts(self, parts: list[Any]) -> list[Any]:
+        """``[self(part) for part in parts]`` as one product over all parts' rows, with one
+        kernel gradient; each part's input gradient is computed only where a backward pass
+        needs it (``networks.call_per_batch``).
+
+        Example:
+            >>> layer = Dense(4)
+            >>> [output.shape for output in layer.call_parts([np.ones((2, 3)), np.ones((5, 3))])]
+            [TensorShape([2, 4]), TensorShape([5, 4])]
+        """
+        parts = [ops.cast(part, self.compute_dtype) for part in parts]
+        if len(parts[0].shape) != 2 or self.lora_enabled or self.quantization_mode:
+            return split_rows(self(tf.concat(parts, axis=0)), parts)
+        if not self.built:
+            self.build(parts[0].shape)
+        bias = None if self.bias is None else ops.cast(self.bias, self.compute_dtype)
+        outputs = _affine_parts(parts, ops.cast(self.kernel, self.compute_dtype), bias)
+        return outputs if self.activation is None else [self.activation(output)
+                                                        for output in outputs]
 
 
 def _leaky_relu_from_outputs(slope: float):

@@ -171,7 +171,7 @@ class VAEGAN(AdversarialModel):
             else self.replica_draw(self._normal, batch_shape)
         )
         codes = mean + ops.exp(0.5 * log_var) * noise
-        reconstructions, prior_samples = (float32(images) for images in call_per_batch(
+        reconstructions, prior_samples = (float32(decoded) for decoded in call_per_batch(
             self.decoder, [codes, prior_codes], training=self._mode("decoder", training)))
 
         (p_real, real_features), (p_reconstruction, reconstruction_features), (p_prior, _) = (

@@ -5,11 +5,12 @@ decoder on two, each call with its own batch-norm statistics. Called separately,
 backward pass forms its own gradient of every kernel, and TensorFlow holds them all until it
 sums them: for the face discriminator's 25 104 × 1 024 kernel three 103 MB tensors at once, the
 step's peak memory (README "Faces"). A Dense layer treats each row alone, so it can be called
-once on all batches' rows: the same outputs, and one kernel-gradient product over all rows.
-Every other layer (batch norm, minibatch discrimination and dropout, which see the batch, and
-the convolutions, which ran no faster on concatenated batches) is still called once per batch,
-in the batches' order, so moving averages and random draws follow the same sequence as
-separate calls.
+once on all batches' rows: the same outputs, one forward product and one kernel-gradient
+product over all rows (``layers.Dense.call_parts``; each batch's input gradient stays its own
+product, computed only in the backward passes that need it). Every other layer (batch norm,
+minibatch discrimination and dropout, which see the batch, and the convolutions, which ran no
+faster on concatenated batches) is still called once per batch, in the batches' order, so
+moving averages and random draws follow the same sequence as separate calls.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import keras
 import tensorflow as tf
 from keras.src import tree
 from keras.src.models.functional import operation_fn  # how Functional.call passes `training`
+
+from vaegan_tf.layers import Dense, split_rows
 
 
 class _Batches:
@@ -38,14 +41,17 @@ def _batch(structure: Any, index: int) -> Any:
 
 
 def _call_layer(layer: Any, training: bool | None, args: tuple, kwargs: dict) -> _Batches:
+    if isinstance(layer, Dense):
+        (inputs,) = args
+        return _Batches(layer.call_parts(inputs.values))
     # As Functional.call does: `training` overrides what the graph's node recorded at build.
     call = operation_fn(layer, training=training)
-    count = next(len(value.values) for value in tree.flatten((args, kwargs))
-                 if isinstance(value, _Batches))
     if isinstance(layer, keras.layers.Dense):
         (inputs,) = args
-        rows = [value.shape[0] or tf.shape(value)[0] for value in inputs.values]
-        return _Batches(tf.split(call(tf.concat(inputs.values, axis=0), **kwargs), rows))
+        return _Batches(split_rows(call(tf.concat(inputs.values, axis=0), **kwargs),
+                                   inputs.values))
+    count = next(len(value.values) for value in tree.flatten((args, kwargs))
+                 if isinstance(value, _Batches))
     outputs = [call(*_batch(args, index), **_batch(kwargs, index)) for index in range(count)]
     return tree.map_structure(lambda *values: _Batches(values), *outputs)
 
@@ -55,8 +61,9 @@ def call_per_batch(network: keras.Model, batches: Sequence[Any],
     """``[network(batch, training=training) for batch in batches]``, Dense layers called once.
 
     For a single-input Keras functional model, each Dense layer is called once on all
-    batches' rows (equal outputs to float32 round-off, one kernel-gradient product); every
-    other layer once per batch, in order. Any other model is simply called once per batch.
+    batches' rows (equal outputs to float32 round-off, one kernel-gradient product; Keras'
+    own ``Dense`` on the concatenated rows); every other layer once per batch, in order. Any
+    other model is simply called once per batch.
 
     Args:
         network: The network (a single-input functional ``keras.Model`` to gain anything).
