@@ -321,9 +321,11 @@ def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = F
     or float16: measured (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST
     VAE-GAN step 1.24x, DCGAN 1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no
     faster after twice the warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x
-    slower. Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's bfloat16
-    units (AMX tiles where there are some) and XLA's CPU backend does not (the MNIST step
-    637 img/s without XLA, 444 with it, on a CPU with AMX). Never when ``distributed`` (under
+    slower. (With the custom layers and ``call_per_batch`` since, the MNIST VAE-GAN step runs
+    within a few per cent of XLA without it, either side depending on the CPU and the run;
+    left on XLA.) Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's
+    bfloat16 units (AMX tiles where there are some) and XLA's CPU backend does not (the MNIST
+    step 657 img/s without XLA, 433 with it, on a CPU with AMX). Never when ``distributed`` (under
     a ``tf.distribute`` strategy the compiled step could not reach the other replicas'
     variables): ``ValueError`` if XLA was asked for."""
     if not isinstance(jit, bool) and jit not in JIT_CHOICES:
