@@ -52,36 +52,24 @@ def transposed_product_gradient() -> contextlib.AbstractContextManager:
     import tensorflow as tf
 
     from vaegan_tf import layers
-
-    @tf.custom_gradient
-    def affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor:
-        outputs = tf.matmul(inputs, kernel)
-        if bias:
-            outputs = tf.nn.bias_add(outputs, bias[0])
-
-        def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
-            gradients = [tf.transpose(tf.matmul(kernel, upstream, transpose_b=True)),
-                         tf.matmul(inputs, upstream, transpose_a=True)]
-            if bias:
-                gradients.append(tf.reduce_sum(upstream, axis=0))
-            return gradients
-
-        return outputs, gradient
-
-    return patched(layers, "_affine", affine)
+    return patched(layers, "_input_gradient", lambda upstream, kernel: tf.transpose(
+        tf.matmul(kernel, upstream, transpose_b=True)))
 
 
 def keras_dense() -> contextlib.AbstractContextManager:
-    """Keras' Dense (TensorFlow's MatMul gradient, the kernel read transposed), and the
-    minibatch-discrimination projection as a plain product."""
+    """Keras' Dense (TensorFlow's MatMul gradient, the kernel read transposed; under
+    ``call_per_batch`` on the batches' rows concatenated), and the minibatch-discrimination
+    projection as a plain product."""
     import keras
     import tensorflow as tf
 
     from vaegan_tf import layers
     stack = contextlib.ExitStack()
     stack.enter_context(patched(layers.Dense, "call", keras.layers.Dense.call))
-    stack.enter_context(patched(layers, "_affine", lambda inputs, kernel: tf.matmul(inputs,
-                                                                                    kernel)))
+    stack.enter_context(patched(layers.Dense, "call_parts", lambda self, parts: layers.split_rows(
+        self(tf.concat(parts, axis=0)), parts)))
+    stack.enter_context(patched(layers, "_affine", lambda parts, kernel, bias=None: [
+        tf.matmul(part, kernel) for part in parts]))
     return stack
 
 
@@ -115,12 +103,13 @@ def joined_input_gradient() -> contextlib.AbstractContextManager:
     import tensorflow as tf
 
     from vaegan_tf import layers
+    affine = layers._affine
 
-    def affine_parts(parts, kernel, bias):
-        return layers.split_rows(layers._affine(tf.concat(parts, axis=0), kernel,
-                                                *(() if bias is None else (bias,))), parts)
+    def joined_affine(parts, kernel, bias=None):
+        (outputs,) = affine([tf.concat(parts, axis=0)], kernel, bias)
+        return layers.split_rows(outputs, parts)
 
-    return patched(layers, "_affine_parts", affine_parts)
+    return patched(layers, "_affine", joined_affine)
 
 
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {

@@ -14,9 +14,8 @@ from tensorflow.python.ops import control_flow_util  # no public test for an XLA
 SELF_DISTANCE = 1e6  # added to each sample's distance to itself: exp(-1e6) is exactly 0
 
 
-@tf.custom_gradient
-def _affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor:
-    """``inputs · kernel (+ bias)`` whose input gradient ``upstream · kernelᵀ`` is an Einsum.
+def _input_gradient(upstream: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+    """``upstream · kernelᵀ`` as an Einsum.
 
     TensorFlow's own gradient is a MatMul with ``transpose_b``, which oneDNN runs through its
     sgemm interface reading the kernel transposed: for the face discriminator's 25 104 ×
@@ -25,18 +24,7 @@ def _affine(inputs: tf.Tensor, kernel: tf.Tensor, *bias: tf.Tensor) -> tf.Tensor
     without a copy: 10.0 ms (12.8 ms for ``(kernel · upstreamᵀ)ᵀ``, this function's former
     form; ``benchmarks/dense_gradient.py``).
     """
-    outputs = tf.matmul(inputs, kernel)
-    if bias:
-        outputs = tf.nn.bias_add(outputs, bias[0])
-
-    def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
-        gradients = [tf.einsum("bo,io->bi", upstream, kernel),
-                     tf.matmul(inputs, upstream, transpose_a=True)]
-        if bias:
-            gradients.append(tf.reduce_sum(upstream, axis=0))
-        return gradients
-
-    return outputs, gradient
+    return tf.einsum("bo,io->bi", upstream, kernel)
 
 
 def split_rows(joined: tf.Tensor, parts: list[Any]) -> list[tf.Tensor]:
@@ -45,33 +33,37 @@ def split_rows(joined: tf.Tensor, parts: list[Any]) -> list[tf.Tensor]:
     return tf.split(joined, [part.shape[0] or tf.shape(part)[0] for part in parts])
 
 
-def _affine_parts(parts: list[tf.Tensor], kernel: tf.Tensor,
-                  bias: tf.Tensor | None) -> list[tf.Tensor]:
-    """``_affine`` of each part, as one product over all parts' rows.
+def _affine(parts: list[tf.Tensor], kernel: tf.Tensor,
+            bias: tf.Tensor | None = None) -> list[tf.Tensor]:
+    """``part · kernel (+ bias)`` for each part, as one product over all parts' rows.
 
     Forward: one product (the kernel read once). Backward: one kernel gradient over all rows,
-    and each part's input gradient as its own Einsum, so a backward pass that needs some
-    parts' input gradients only (the others' outputs do not reach its loss) computes only
-    those; the graph prunes the rest, as it prunes the kernel gradient nobody asks for.
+    and each part's input gradient its own product (``_input_gradient``), so a backward pass
+    that needs some parts' input gradients only (the others' outputs do not reach its loss)
+    computes only those: the graph prunes the rest, as it prunes the kernel gradient nobody
+    asks for.
     """
     count = len(parts)
 
+    def joined(tensors: tuple[tf.Tensor, ...]) -> tf.Tensor:
+        return tensors[0] if count == 1 else tf.concat(tensors, axis=0)
+
     @tf.custom_gradient
     def affine(*tensors: tf.Tensor) -> tuple[list[tf.Tensor], Any]:
-        inputs, weights = tf.concat(tensors[:count], axis=0), tensors[count]
+        inputs, weights = joined(tensors[:count]), tensors[count]
         outputs = tf.matmul(inputs, weights)
         if bias is not None:
             outputs = tf.nn.bias_add(outputs, tensors[count + 1])
 
         def gradient(*upstreams: tf.Tensor) -> list[tf.Tensor]:
-            upstream = tf.concat(upstreams, axis=0)
-            gradients = [tf.einsum("bo,io->bi", part, weights) for part in upstreams]
+            upstream = joined(upstreams)
+            gradients = [_input_gradient(part, weights) for part in upstreams]
             gradients.append(tf.matmul(inputs, upstream, transpose_a=True))
             if bias is not None:
                 gradients.append(tf.reduce_sum(upstream, axis=0))
             return gradients
 
-        return split_rows(outputs, tensors[:count]), gradient
+        return [outputs] if count == 1 else split_rows(outputs, tensors[:count]), gradient
 
     return affine(*parts, kernel, *(() if bias is None else (bias,)))
 
@@ -133,7 +125,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
         column_scales = ops.exp(self.log_weight_scale) / ops.sqrt(
             ops.sum(ops.square(self.theta), axis=0))
         features = ops.shape(self.theta)[0]
-        product = _affine(inputs, ops.cast(ops.reshape(self.theta, (features, -1)), inputs.dtype))
+        (product,) = _affine(
+            [inputs], ops.cast(ops.reshape(self.theta, (features, -1)), inputs.dtype))
         projected = ops.reshape(ops.cast(product, "float32"),
                                 (-1, self.num_kernels, self.kernel_dim)) * column_scales
         # (batch_i, batch_j, kernels): L1 distance between samples i and j per kernel
@@ -196,9 +189,8 @@ class Dense(keras.layers.Dense):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if len(inputs.shape) != 2 or self.lora_enabled or self.quantization_mode:
             return super().call(inputs, training=training)
-        bias = () if self.bias is None else (ops.cast(self.bias, inputs.dtype),)
-        outputs = _affine(inputs, ops.cast(self.kernel, inputs.dtype), *bias)
-        return outputs if self.activation is None else self.activation(outputs)
+        (output,) = self._affine_activation([inputs])
+        return output
 
     def call_parts(self, parts: list[Any]) -> list[Any]:
         """``[self(part) for part in parts]`` as one product over all parts' rows, with one
@@ -215,8 +207,12 @@ class Dense(keras.layers.Dense):
             return split_rows(self(tf.concat(parts, axis=0)), parts)
         if not self.built:
             self.build(parts[0].shape)
-        bias = None if self.bias is None else ops.cast(self.bias, self.compute_dtype)
-        outputs = _affine_parts(parts, ops.cast(self.kernel, self.compute_dtype), bias)
+        return self._affine_activation(parts)
+
+    def _affine_activation(self, parts: list[Any]) -> list[Any]:
+        dtype = parts[0].dtype
+        bias = None if self.bias is None else ops.cast(self.bias, dtype)
+        outputs = _affine(parts, ops.cast(self.kernel, dtype), bias)
         return outputs if self.activation is None else [self.activation(output)
                                                         for output in outputs]
 
