@@ -112,6 +112,19 @@ def joined_input_gradient() -> contextlib.AbstractContextManager:
     return patched(layers, "_affine", joined_affine)
 
 
+def keras_conv() -> contextlib.AbstractContextManager:
+    """Keras' Conv2D and Conv2DTranspose: oneDNN's transposed-convolution kernel for the
+    image-side products (D's input gradient, the decoder's last layer)."""
+    import keras
+
+    from vaegan_tf import layers
+    stack = contextlib.ExitStack()
+    stack.enter_context(patched(layers.Conv2D, "convolution_op",
+                                keras.layers.Conv2D.convolution_op))
+    stack.enter_context(patched(layers.Conv2DTranspose, "call", keras.layers.Conv2DTranspose.call))
+    return stack
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "keras-batch-norm": keras_batch_norm,
     "transposed-product-gradient": transposed_product_gradient,
@@ -120,6 +133,7 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "keras-layers": keras_layers,
     "separate-dense-calls": separate_dense_calls,
     "joined-input-gradient": joined_input_gradient,
+    "keras-conv": keras_conv,
 }
 BATCH_SIZES = {"faces": 64, "mnist": 100}
 

@@ -14,7 +14,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vaegan_tf.layers import BatchNormalization, ConditionChannels, Dense, LeakyReLU
+from vaegan_tf.layers import (
+    BatchNormalization,
+    ConditionChannels,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    LeakyReLU,
+)
 from vaegan_tf.presets import GANPreset
 
 SMALLEST_BASE = 4
@@ -75,12 +82,10 @@ def build_generator(preset: GANPreset) -> keras.Model:
     x = layers.ReLU()(BatchNormalization()(x))
     x = layers.Reshape((sizes[0], sizes[0], widths[0]))(x)
     for filters in widths[1:]:
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
-                                   kernel_initializer=init)(x)
+        x = Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
         x = layers.ReLU()(BatchNormalization()(x))
-    outputs = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
-                                     activation=preset.output_activation,
-                                     kernel_initializer=init)(x)
+    outputs = Conv2DTranspose(channels, 4, strides=2, padding="same",
+                              activation=preset.output_activation, kernel_initializer=init)(x)
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
                        name="generator")
 
@@ -113,7 +118,7 @@ def build_gan_discriminator(preset: GANPreset) -> keras.Model:
     x = inputs[0] if condition is None else ConditionChannels()([inputs[0], condition])
     widths = _widths(preset, preset.discriminator_filters, len(sizes) - 1)[::-1]
     for index, filters in enumerate(widths):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
+        x = Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
         x = (LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
              else _normalized(x, preset))
     x = layers.Flatten()(x)

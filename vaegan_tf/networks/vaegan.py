@@ -13,7 +13,14 @@ import math
 import keras
 from keras import layers
 
-from vaegan_tf.layers import BatchNormalization, Dense, LeakyReLU, MinibatchDiscrimination
+from vaegan_tf.layers import (
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    LeakyReLU,
+    MinibatchDiscrimination,
+)
 from vaegan_tf.presets import VAEGANPreset
 
 
@@ -35,11 +42,11 @@ def _conv_block(
     Returns the flattened output and the flattened tensor at ``preset.feature_tap``.
     """
     first_filters, second_filters = preset.conv_filters
-    x = layers.Conv2D(
+    x = Conv2D(
         first_filters, preset.conv_kernel_size, strides=2, padding="valid",
         activation=_activation(preset.first_conv_activation, preset.leaky_relu_slope),
     )(inputs)
-    conv = layers.Conv2D(second_filters, preset.conv_kernel_size, strides=2, padding="valid")(x)
+    conv = Conv2D(second_filters, preset.conv_kernel_size, strides=2, padding="valid")(x)
     batch_norm = BatchNormalization()(conv)
     output = layers.Flatten()(LeakyReLU(negative_slope=preset.leaky_relu_slope)(batch_norm))
     taps = {"conv": conv, "batch_norm": batch_norm}
@@ -84,10 +91,10 @@ def build_decoder(preset: VAEGANPreset) -> keras.Model:
     x = _dense_block(inputs, preset.dense_units, "relu", preset.leaky_relu_slope)
     x = _dense_block(x, math.prod(preset.decoder_base_shape), "relu", preset.leaky_relu_slope)
     x = layers.Reshape(preset.decoder_base_shape)(x)
-    x = layers.Conv2DTranspose(preset.decoder_filters, first_kernel, strides=2, padding="valid")(x)
+    x = Conv2DTranspose(preset.decoder_filters, first_kernel, strides=2, padding="valid")(x)
     x = BatchNormalization()(x)
     x = layers.ReLU()(x)
-    outputs = layers.Conv2DTranspose(
+    outputs = Conv2DTranspose(
         preset.image_shape[-1], second_kernel, strides=2, padding="valid",
         activation=preset.output_activation,
     )(x)

@@ -1,0 +1,224 @@
+"""vaegan_tf.layers.Conv2D and Conv2DTranspose: outputs and gradients against a NumPy
+convolution, Keras' layers as twins (second-order gradients too), which ops the sub-pixel
+path replaces, mixed precision and saving."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vaegan_tf.layers import SUBPIXEL_MAX_CHANNELS, Conv2D, Conv2DTranspose
+
+
+def padding_before(size, kernel, stride, padding):
+    if padding == "valid":
+        return 0
+    outputs = -(-size // stride)
+    return max((outputs - 1) * stride + kernel - size, 0) // 2
+
+
+def output_size(size, kernel, stride, padding):
+    return (size - kernel) // stride + 1 if padding == "valid" else -(-size // stride)
+
+
+def windows(size, kernel, stride, padding):
+    """For each kernel offset, the padded-input rows it reads for every output row."""
+    start = padding_before(size, kernel, stride, padding)
+    count = output_size(size, kernel, stride, padding)
+    return start, [np.arange(count) * stride + offset for offset in range(kernel)]
+
+
+def conv(x, w, stride, padding):
+    """NHWC convolution, kernel (h, w, in, out), TensorFlow's padding, in float64."""
+    size, kernel = x.shape[1], w.shape[0]
+    start, rows = windows(size, kernel, stride, padding)
+    padded = np.pad(x, [(0, 0), (start, kernel + stride * len(rows[0])), (start, kernel
+                    + stride * len(rows[0])), (0, 0)])
+    return sum(np.einsum("nijc,co->nijo", padded[:, rows[a]][:, :, rows[b]], w[a, b])
+               for a in range(kernel) for b in range(kernel))
+
+
+def conv_input_gradient(upstream, w, size, stride, padding):
+    """The gradient of ``Σ conv(x, w) · upstream`` with respect to x of ``size`` × ``size``:
+    the transposed convolution (``tf.nn.conv2d_transpose``)."""
+    kernel = w.shape[0]
+    start, rows = windows(size, kernel, stride, padding)
+    padded = np.zeros((upstream.shape[0], size + 2 * kernel + stride * len(rows[0]),
+                       size + 2 * kernel + stride * len(rows[0]), w.shape[2]))
+    for a in range(kernel):
+        for b in range(kernel):
+            padded[:, rows[a][:, None], rows[b][None, :]] += np.einsum(
+                "nijo,co->nijc", upstream, w[a, b])
+    return padded[:, start:start + size, start:start + size]
+
+
+def conv_kernel_gradient(x, upstream, kernel, stride, padding):
+    size = x.shape[1]
+    start, rows = windows(size, kernel, stride, padding)
+    padded = np.pad(x, [(0, 0), (start, kernel + stride * len(rows[0])), (start, kernel
+                    + stride * len(rows[0])), (0, 0)])
+    return np.stack([np.stack([np.einsum("nijc,nijo->co", padded[:, rows[a]][:, :, rows[b]],
+                                         upstream) for b in range(kernel)])
+                     for a in range(kernel)])
+
+
+def outputs_and_gradients(layer, x, upstream):
+    with tf.GradientTape() as tape:
+        inputs = tf.constant(x, tf.float32)
+        tape.watch(inputs)
+        outputs = layer(inputs)
+        loss = tf.reduce_sum(outputs * upstream)
+    return [outputs, *tape.gradient(loss, [inputs, layer.kernel, layer.bias])]
+
+
+GEOMETRIES = [(28, 4, 2, "valid"), (13, 3, 2, "valid"), (14, 4, 2, "same"), (11, 5, 3, "same"),
+              (16, 5, 3, "valid")]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding"), GEOMETRIES)
+def test_conv2d_matches_a_numpy_convolution(size, kernel, stride, padding, channels):
+    layer = Conv2D(6, kernel, strides=stride, padding=padding)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, size, size, channels)).astype("float32")
+    layer.build(x.shape)
+    layer.bias.assign(rng.normal(size=6))
+    w = layer.kernel.numpy().astype("float64")
+    expected = conv(x, w, stride, padding) + layer.bias.numpy()
+    upstream = rng.normal(size=expected.shape).astype("float32")
+    outputs, x_gradient, kernel_gradient, bias_gradient = outputs_and_gradients(layer, x, upstream)
+    np.testing.assert_allclose(np.asarray(outputs), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(x_gradient),
+                               conv_input_gradient(upstream, w, size, stride, padding),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(kernel_gradient),
+                               conv_kernel_gradient(x, upstream, kernel, stride, padding),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(bias_gradient), upstream.sum((0, 1, 2)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding"), GEOMETRIES)
+def test_conv2d_transpose_matches_a_numpy_transposed_convolution(size, kernel, stride, padding,
+                                                                 channels):
+    # the transposed layer maps the convolution's output size back to ``size``
+    inputs = output_size(size, kernel, stride, padding)
+    layer = Conv2DTranspose(channels, kernel, strides=stride, padding=padding)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, inputs, inputs, 5)).astype("float32")
+    layer.build(x.shape)
+    layer.bias.assign(rng.normal(size=channels))
+    w = layer.kernel.numpy().astype("float64")  # (h, w, out, in): the convolution's (in, out)
+    produced = layer.compute_output_shape(x.shape)[1]
+    expected = conv_input_gradient(x, w, produced, stride, padding) + layer.bias.numpy()
+    upstream = rng.normal(size=expected.shape).astype("float32")
+    outputs, x_gradient, kernel_gradient, bias_gradient = outputs_and_gradients(layer, x, upstream)
+    np.testing.assert_allclose(np.asarray(outputs), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(x_gradient), conv(upstream, w, stride, padding),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(kernel_gradient),
+                               conv_kernel_gradient(upstream, x, kernel, stride, padding),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(bias_gradient), upstream.sum((0, 1, 2)), rtol=1e-5)
+
+
+def traced_ops(layer, shape, xla=False):
+    @tf.function(jit_compile=xla)
+    def run(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) ** 2)
+        return tape.gradient(loss, x)
+
+    layer.build(shape)
+    graph = run.get_concrete_function(tf.TensorSpec(shape)).graph
+    return {op.type for op in graph.get_operations()}
+
+
+def test_the_image_side_products_are_stride_1_convolutions():
+    """What the layers are for: no oneDNN transposed-convolution kernel (Conv2DBackpropInput)
+    producing an image, forward (the decoder's last layer) or backward (D's input gradient)."""
+    into_image = traced_ops(Conv2DTranspose(1, 4, strides=2), (None, 13, 13, 64))
+    from_image = traced_ops(Conv2D(64, 4, strides=2), (None, 28, 28, 1))
+    for types in (into_image, from_image):
+        assert "DepthToSpace" in types
+        assert "Conv2DBackpropInput" not in types
+    assert "Conv2D" in into_image  # its own input gradient: the strided convolution
+    wide = traced_ops(Conv2DTranspose(SUBPIXEL_MAX_CHANNELS + 1, 4, strides=2), (None, 13, 13, 8))
+    assert "Conv2DBackpropInput" in wide and "DepthToSpace" not in wide
+    # XLA compiles its own transposed convolutions, faster there than the sub-pixel form
+    for layer, shape in ((Conv2DTranspose(1, 4, strides=2), (None, 13, 13, 64)),
+                         (Conv2D(64, 4, strides=2), (None, 28, 28, 1))):
+        types = traced_ops(layer, shape, xla=True)
+        assert "Conv2DBackpropInput" in types and "DepthToSpace" not in types
+
+
+def keras_twin(layer, keras_class, shape):
+    twin = keras_class.from_config(layer.get_config())
+    twin.build(shape)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+@pytest.mark.parametrize(("ours", "theirs", "shape", "config"), [
+    (Conv2D, keras.layers.Conv2D, (3, 12, 12, 1), {"strides": 2, "padding": "same"}),
+    (Conv2DTranspose, keras.layers.Conv2DTranspose, (3, 6, 6, 4),
+     {"strides": 2, "padding": "same"}),
+])
+def test_second_order_gradients_match_keras(ours, theirs, shape, config):
+    """WGAN-GP's penalty differentiates D's input gradient with respect to the weights."""
+    filters = 4 if ours is Conv2D else 1
+    layer = ours(filters, 4, activation="tanh", **config)
+    layer.build(shape)
+    twin = keras_twin(layer, theirs, shape)
+    x = tf.constant(np.random.default_rng(2).normal(size=shape).astype("float32"))
+    results = []
+    for candidate in (layer, twin):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                score = tf.reduce_sum(candidate(x) ** 2)
+            penalty = tf.reduce_sum(inner.gradient(score, x) ** 2)
+        results.append(outer.gradient(penalty, candidate.trainable_variables))
+    for ours_gradient, theirs_gradient in zip(*results, strict=True):
+        assert float(tf.reduce_max(tf.abs(theirs_gradient))) > 1e-3
+        np.testing.assert_allclose(np.asarray(ours_gradient), np.asarray(theirs_gradient),
+                                   rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("layer", "shape"), [
+    (Conv2DTranspose(2, 3, strides=2, output_padding=1), (2, 5, 5, 3)),
+    (Conv2DTranspose(2, 3, strides=(2, 1)), (2, 5, 5, 3)),
+    (Conv2D(2, 3, strides=2, dilation_rate=1, padding="same"), (2, 9, 9, 8)),
+    (Conv2D(2, 3, strides=1), (2, 9, 9, 1)),
+])
+def test_other_geometries_take_keras_path_with_keras_results(layer, shape):
+    keras_class = keras.layers.Conv2D if isinstance(layer, Conv2D) else keras.layers.Conv2DTranspose
+    layer.build(shape)
+    twin = keras_twin(layer, keras_class, shape)
+    x = np.random.default_rng(3).normal(size=shape).astype("float32")
+    np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(twin(x)), rtol=1e-6, atol=1e-6)
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_close_to_float32():
+    x = np.random.default_rng(4).normal(size=(2, 13, 13, 8)).astype("float32")
+    layer = Conv2DTranspose(1, 4, strides=2, dtype="mixed_bfloat16")
+    outputs = layer(x)
+    assert outputs.dtype == tf.bfloat16
+    twin = keras.layers.Conv2DTranspose.from_config({**layer.get_config(), "dtype": "float32"})
+    twin.build(x.shape)
+    twin.set_weights(layer.get_weights())
+    np.testing.assert_allclose(np.asarray(tf.cast(outputs, tf.float32)), np.asarray(twin(x)),
+                               rtol=0.05, atol=0.05)
+
+
+def test_saved_and_loaded_as_themselves(tmp_path):
+    inputs = keras.Input((28, 28, 1))
+    hidden = Conv2D(4, 4, strides=2, name="down")(inputs)
+    model = keras.Model(inputs, Conv2DTranspose(1, 4, strides=2, name="up")(hidden))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert type(loaded.get_layer("down")) is Conv2D
+    assert type(loaded.get_layer("up")) is Conv2DTranspose
+    x = np.random.default_rng(5).normal(size=(2, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
