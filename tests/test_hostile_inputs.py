@@ -12,7 +12,7 @@ import pytest
 from vaegan_tf.commands import train
 from vaegan_tf.run_directory import LOCK, RunDirectoryError, run_lock
 
-# --jit off: XLA's compile costs seconds per toy run (test_scripts runs the default, XLA).
+# --jit off: no XLA compile per toy run (the GAN presets default to XLA).
 TOY = ["--limit", "200", "--batch-size", "50", "--epochs", "1", "--metrics-every", "0",
        "--no-validation", "--quiet", "--jit", "off", "--set", "latent_dim=8", "--set",
        "dense_units=16", "--set", "conv_filters=8,16", "--set", "decoder_filters=8"]

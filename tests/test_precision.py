@@ -89,9 +89,9 @@ def _fixed_draw(draw, shape):
 
 @pytest.mark.parametrize("preset", ["mnist", "wgan-gp-mnist"])
 def test_the_xla_step_is_the_tf_function_step(preset, mnist_like_batch):
-    """The default path compiles the step with XLA (``--jit auto``): from the same weights on
-    the same batch and the same draws it takes the ``tf.function`` step, to float32 round-off
-    (SGD, so the update shows the gradients themselves)."""
+    """``--jit on`` (the GAN family's default at 28×28) compiles the step with XLA: from the
+    same weights on the same batch and the same draws it takes the ``tf.function`` step, to
+    float32 round-off (SGD, so the update shows the gradients themselves)."""
     import tensorflow as tf
 
     from vaegan_tf.models import build_model

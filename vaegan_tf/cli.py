@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from vaegan_tf import startup
 from vaegan_tf.data import LFW_MINI
-from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, PresetBase, get_preset
+from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, GANPreset, PresetBase, get_preset
 
 if TYPE_CHECKING:
     import keras
@@ -317,16 +317,16 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False,
              precision: str = "float32") -> bool:
     """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
-    with XLA. ``"auto"`` does for images up to 32x32 without the equilibrium gate in float32
-    or float16: measured (benchmarks/step_comparison.py, README Speed) XLA ran the MNIST
-    VAE-GAN step 1.24x, DCGAN 1.25x and WGAN-GP 1.13x faster, but the 64x64 face step no
-    faster after twice the warm-up, and a gated step (a ``tf.cond`` around each update) 5.8x
-    slower. (With the custom layers and ``call_per_batch`` since, the MNIST VAE-GAN step runs
-    within a few per cent of XLA without it, either side depending on the CPU and the run;
-    left on XLA.) Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's
-    bfloat16 units (AMX tiles where there are some) and XLA's CPU backend does not (the MNIST
-    step 657 img/s without XLA, 433 with it, on a CPU with AMX). Never when ``distributed`` (under
-    a ``tf.distribute`` strategy the compiled step could not reach the other replicas'
+    with XLA. ``"auto"`` does for the GAN family's images up to 32x32 in float32 or float16:
+    measured (``benchmarks/step_comparison.py``, README Speed), XLA ran DCGAN 1.25x and
+    WGAN-GP 1.13x faster, but the 64x64 face step no faster after twice the warm-up. Not for
+    the VAE-GAN: XLA had run its MNIST step 1.24x faster, but with the custom layers and
+    ``call_per_batch`` since, the step ran 1.05-1.07x faster without XLA in each of three
+    rounds; with the equilibrium gate (a ``tf.cond`` around each update) XLA was 5.8x
+    slower. Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's bfloat16
+    units (AMX tiles where there are some) and XLA's CPU backend does not (the MNIST step 657
+    img/s without XLA, 433 with it, on a CPU with AMX). Never when ``distributed`` (under a
+    ``tf.distribute`` strategy the compiled step could not reach the other replicas'
     variables): ``ValueError`` if XLA was asked for."""
     if not isinstance(jit, bool) and jit not in JIT_CHOICES:
         raise ValueError(f"jit must be one of {JIT_CHOICES}, got {jit!r}")
@@ -338,7 +338,7 @@ def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = F
         return False
     if isinstance(jit, bool) or jit != "auto":
         return forced
-    return (preset.image_shape[0] <= 32 and not getattr(preset, "equilibrium_margin", 0.0)
+    return (isinstance(preset, GANPreset) and preset.image_shape[0] <= 32
             and precision != "mixed_bfloat16")
 
 

@@ -123,7 +123,12 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
 
 def resumed_argv(parser: argparse.ArgumentParser, run_dir: str, argv: list[str]) -> list[str]:
     """The command line recorded in ``run_dir/config.json``, then ``argv`` (whose options win,
-    e.g. a larger ``--epochs``), with ``--out run_dir``."""
+    e.g. a larger ``--epochs``), with ``--out run_dir``.
+
+    A run that left ``--jit`` to ``auto`` keeps the compile mode ``auto`` chose when it
+    started (``xla`` in its configuration), even if ``auto`` chooses otherwise now: XLA draws
+    other random numbers than TensorFlow's kernels, so switching would change the run's path.
+    """
     config_path = Path(run_dir) / "config.json"
     try:
         run = json.loads(config_path.read_text())["run"]
@@ -132,6 +137,9 @@ def resumed_argv(parser: argparse.ArgumentParser, run_dir: str, argv: list[str])
     except (OSError, ValueError, KeyError, TypeError) as error:
         parser.error(f"--resume {run_dir}: no readable run configuration at {config_path} "
                      f"({error})")
+    if isinstance(run.get("xla"), bool) and not any(
+            item == "--jit" or item.startswith("--jit=") for item in recorded):
+        recorded += ["--jit", "on" if run["xla"] else "off"]
     return ["--preset", preset_name, *recorded, *argv, "--out", run_dir]
 
 
