@@ -200,6 +200,10 @@ def test_xla_by_default_where_it_measured_faster():
     assert not uses_xla(get_preset("dcgan-mnist"), precision="mixed_bfloat16")
     assert uses_xla(get_preset("dcgan-mnist"), "on", precision="mixed_bfloat16")
     assert uses_xla(get_preset("dcgan-mnist"), precision="mixed_float16")
+    # float16 without XLA crawls on a CPU: the VAE-GAN too keeps XLA there
+    assert uses_xla(get_preset("mnist"), precision="mixed_float16")
+    assert not uses_xla(gated, precision="mixed_float16")
+    assert not uses_xla(get_preset("faces"), precision="mixed_float16")
     with pytest.raises(ValueError, match="jit must be one of"):
         uses_xla(get_preset("mnist"), "yes")
     assert not uses_xla(get_preset("dcgan-mnist"), "auto", distributed=True)

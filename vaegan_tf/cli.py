@@ -317,17 +317,20 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False,
              precision: str = "float32") -> bool:
     """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
-    with XLA. ``"auto"`` does for the GAN family's images up to 32x32 in float32 or float16:
-    measured (``benchmarks/step_comparison.py``, README Speed), XLA ran DCGAN 1.25x and
-    WGAN-GP 1.13x faster, but the 64x64 face step no faster after twice the warm-up. Not for
-    the VAE-GAN: XLA had run its MNIST step 1.24x faster, but with the custom layers and
+    with XLA. ``"auto"`` does for images up to 32x32: the GAN family's in float32 and
+    float16, the VAE-GAN's (without the equilibrium gate) in float16 only. Measured
+    (``benchmarks/step_comparison.py``, README Speed): XLA ran DCGAN 1.25x and WGAN-GP 1.13x
+    faster, but the 64x64 face step no faster after twice the warm-up. Not for the float32
+    VAE-GAN: XLA had run its MNIST step 1.24x faster, but with the custom layers and
     ``call_per_batch`` since, the step ran 1.05-1.07x faster without XLA in each of three
     rounds; with the equilibrium gate (a ``tf.cond`` around each update) XLA was 5.8x
-    slower. Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's bfloat16
-    units (AMX tiles where there are some) and XLA's CPU backend does not (the MNIST step 657
-    img/s without XLA, 433 with it, on a CPU with AMX). Never when ``distributed`` (under a
-    ``tf.distribute`` strategy the compiled step could not reach the other replicas'
-    variables): ``ValueError`` if XLA was asked for."""
+    slower. Under ``mixed_float16`` XLA runs the MNIST VAE-GAN step at 0.83x the float32
+    plain step, TensorFlow's float16 kernels without XLA far slower (35 steps took more than
+    3 minutes). Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's
+    bfloat16 units (AMX tiles where there are some) and XLA's CPU backend does not (the
+    MNIST step 657 img/s without XLA, 433 with it, on a CPU with AMX). Never when
+    ``distributed`` (under a ``tf.distribute`` strategy the compiled step could not reach
+    the other replicas' variables): ``ValueError`` if XLA was asked for."""
     if not isinstance(jit, bool) and jit not in JIT_CHOICES:
         raise ValueError(f"jit must be one of {JIT_CHOICES}, got {jit!r}")
     forced = jit is True or jit == "on"
@@ -338,8 +341,10 @@ def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = F
         return False
     if isinstance(jit, bool) or jit != "auto":
         return forced
-    return (isinstance(preset, GANPreset) and preset.image_shape[0] <= 32
-            and precision != "mixed_bfloat16")
+    small = preset.image_shape[0] <= 32
+    if precision == "mixed_float16":
+        return small and not getattr(preset, "equilibrium_margin", 0.0)
+    return small and isinstance(preset, GANPreset) and precision != "mixed_bfloat16"
 
 
 def model_for(args: argparse.Namespace, preset: PresetBase) -> AdversarialModel:
