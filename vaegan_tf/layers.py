@@ -225,8 +225,8 @@ def _compiling_with_xla() -> bool:
 
 
 # A transposed convolution into this many channels or fewer runs as a stride-1 convolution
-# and depth_to_space (``_conv_transpose``): oneDNN's own kernel for it took 1.6–2.1× as long
-# at 1–4 channels, 0.8× at 16 (``benchmarks/conv_transpose.py``).
+# and depth_to_space (``_conv_transpose``): oneDNN's own kernel for it took 1.25–2.4× as long
+# at 1–4 channels, 1.0–1.4× at 8 and 0.6–0.8× at 16 (``benchmarks/conv_transpose.json``).
 SUBPIXEL_MAX_CHANNELS = 4
 
 
@@ -237,6 +237,15 @@ def _padding_before(size: int, kernel: int, stride: int, padding: str) -> int:
         return 0
     outputs = -(-size // stride)
     return max((outputs - 1) * stride + kernel - size, 0) // 2
+
+
+def _filter_gradient(inputs: tf.Tensor, weights: tf.Tensor, upstream: tf.Tensor, stride: int,
+                     padding: str) -> tf.Tensor:
+    """The gradient of ``Σ conv2d(inputs, weights) · upstream`` with respect to ``weights``
+    (TensorFlow's kernel, as its own gradients of ``conv2d`` and ``conv2d_transpose`` use)."""
+    return tf.raw_ops.Conv2DBackpropFilter(
+        input=inputs, filter_sizes=tf.shape(weights), out_backprop=upstream,
+        strides=[1, stride, stride, 1], padding=padding.upper())
 
 
 def _subpixel_conv_transpose(inputs: tf.Tensor, kernel: tf.Tensor, output_size: tuple[int, int],
@@ -285,9 +294,7 @@ def _conv_transpose(inputs: tf.Tensor, kernel: tf.Tensor, output_size: tuple[int
     def conv_transpose(x: tf.Tensor, weights: tf.Tensor) -> tuple[tf.Tensor, Any]:
         def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
             return [tf.nn.conv2d(upstream, weights, stride, padding.upper()),
-                    tf.raw_ops.Conv2DBackpropFilter(
-                        input=upstream, filter_sizes=tf.shape(weights), out_backprop=x,
-                        strides=[1, stride, stride, 1], padding=padding.upper())]
+                    _filter_gradient(upstream, weights, x, stride, padding)]
 
         return _subpixel_conv_transpose(x, weights, output_size, stride, padding), gradient
 
@@ -323,18 +330,15 @@ class Conv2D(keras.layers.Conv2D):
         stride = _square_stride(self, inputs)
         if stride is None or self.groups != 1 or inputs.shape[-1] > SUBPIXEL_MAX_CHANNELS:
             return super().convolution_op(inputs, kernel)
-        input_size = tuple(inputs.shape[1:3])
-        padding = self.padding.upper()
+        input_size, padding = tuple(inputs.shape[1:3]), self.padding
 
         @tf.custom_gradient
         def convolution(x: tf.Tensor, weights: tf.Tensor) -> tuple[tf.Tensor, Any]:
             def gradient(upstream: tf.Tensor) -> list[tf.Tensor]:
-                return [_conv_transpose(upstream, weights, input_size, stride, self.padding),
-                        tf.raw_ops.Conv2DBackpropFilter(
-                            input=x, filter_sizes=tf.shape(weights), out_backprop=upstream,
-                            strides=[1, stride, stride, 1], padding=padding)]
+                return [_conv_transpose(upstream, weights, input_size, stride, padding),
+                        _filter_gradient(x, weights, upstream, stride, padding)]
 
-            return tf.nn.conv2d(x, weights, stride, padding), gradient
+            return tf.nn.conv2d(x, weights, stride, padding.upper()), gradient
 
         return convolution(inputs, ops.cast(kernel, inputs.dtype))
 
