@@ -22,29 +22,35 @@ def output_size(size, kernel, stride, padding):
 
 
 def windows(size, kernel, stride, padding):
-    """For each kernel offset, the padded-input rows it reads for every output row."""
+    """The zeros padded before the input, the margin that covers every window with zeros
+    after it, and for each kernel offset the padded-input rows it reads per output row."""
     start = padding_before(size, kernel, stride, padding)
     count = output_size(size, kernel, stride, padding)
-    return start, [np.arange(count) * stride + offset for offset in range(kernel)]
+    return start, kernel + stride * count, [np.arange(count) * stride + offset
+                                            for offset in range(kernel)]
+
+
+def patches(x, kernel, stride, padding):
+    """``patches[a][b]``: the (batch, out, out, channels) inputs kernel tap (a, b) reads."""
+    start, margin, rows = windows(x.shape[1], kernel, stride, padding)
+    padded = np.pad(x, [(0, 0), (start, margin), (start, margin), (0, 0)])
+    return [[padded[:, rows[a]][:, :, rows[b]] for b in range(kernel)] for a in range(kernel)]
 
 
 def conv(x, w, stride, padding):
     """NHWC convolution, kernel (h, w, in, out), TensorFlow's padding, in float64."""
-    size, kernel = x.shape[1], w.shape[0]
-    start, rows = windows(size, kernel, stride, padding)
-    padded = np.pad(x, [(0, 0), (start, kernel + stride * len(rows[0])), (start, kernel
-                    + stride * len(rows[0])), (0, 0)])
-    return sum(np.einsum("nijc,co->nijo", padded[:, rows[a]][:, :, rows[b]], w[a, b])
-               for a in range(kernel) for b in range(kernel))
+    taps = patches(x, w.shape[0], stride, padding)
+    return sum(np.einsum("nijc,co->nijo", taps[a][b], w[a, b])
+               for a in range(w.shape[0]) for b in range(w.shape[0]))
 
 
 def conv_input_gradient(upstream, w, size, stride, padding):
     """The gradient of ``Σ conv(x, w) · upstream`` with respect to x of ``size`` × ``size``:
     the transposed convolution (``tf.nn.conv2d_transpose``)."""
     kernel = w.shape[0]
-    start, rows = windows(size, kernel, stride, padding)
-    padded = np.zeros((upstream.shape[0], size + 2 * kernel + stride * len(rows[0]),
-                       size + 2 * kernel + stride * len(rows[0]), w.shape[2]))
+    start, margin, rows = windows(size, kernel, stride, padding)
+    padded = np.zeros((upstream.shape[0], start + size + margin, start + size + margin,
+                       w.shape[2]))
     for a in range(kernel):
         for b in range(kernel):
             padded[:, rows[a][:, None], rows[b][None, :]] += np.einsum(
@@ -53,13 +59,9 @@ def conv_input_gradient(upstream, w, size, stride, padding):
 
 
 def conv_kernel_gradient(x, upstream, kernel, stride, padding):
-    size = x.shape[1]
-    start, rows = windows(size, kernel, stride, padding)
-    padded = np.pad(x, [(0, 0), (start, kernel + stride * len(rows[0])), (start, kernel
-                    + stride * len(rows[0])), (0, 0)])
-    return np.stack([np.stack([np.einsum("nijc,nijo->co", padded[:, rows[a]][:, :, rows[b]],
-                                         upstream) for b in range(kernel)])
-                     for a in range(kernel)])
+    taps = patches(x, kernel, stride, padding)
+    return np.stack([np.stack([np.einsum("nijc,nijo->co", taps[a][b], upstream)
+                               for b in range(kernel)]) for a in range(kernel)])
 
 
 def outputs_and_gradients(layer, x, upstream):
