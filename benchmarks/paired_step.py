@@ -3,8 +3,9 @@
 This machine's speed drifts by ±5 % over minutes, more than the few per cent one change to a
 layer is worth, so fresh processes run one after the other cannot resolve it. Here the step
 is built twice in one process, on the same weights and batch: once as it is, once with one
-of vaegan_tf's layers computed the way it was before (the ``VARIANTS`` below patch the layer
-while that model's step is traced; the traced graph keeps it). The two steps then alternate,
+of vaegan_tf's layers computed the way it was before, or with every fast path off (the
+``VARIANTS`` below patch the layer, or set the switch, while that model is built and its step
+traced; the traced graph keeps it). The two steps then alternate,
 ABBA, ``--steps`` pairs after warm-up, and each pair gives a ratio (before ÷ now, the
 speed-up); the table shows the median step times and the median ratio with its quartiles.
 Both models train as they go (the steps are real Adam steps), a step's time does not depend
@@ -58,8 +59,7 @@ def transposed_product_gradient() -> contextlib.AbstractContextManager:
 
 def keras_dense() -> contextlib.AbstractContextManager:
     """Keras' Dense (TensorFlow's MatMul gradient, the kernel read transposed; under
-    ``call_per_batch`` on the batches' rows concatenated), and the minibatch-discrimination
-    projection as a plain product."""
+    ``call_per_batch`` on the batches' rows concatenated)."""
     import keras
     import tensorflow as tf
 
@@ -68,25 +68,31 @@ def keras_dense() -> contextlib.AbstractContextManager:
     stack.enter_context(patched(layers.Dense, "call", keras.layers.Dense.call))
     stack.enter_context(patched(layers.Dense, "call_parts", lambda self, parts: layers.split_rows(
         self(tf.concat(parts, axis=0)), parts)))
-    stack.enter_context(patched(layers, "_affine", lambda parts, kernel, bias=None: [
-        tf.matmul(part, kernel) for part in parts]))
     return stack
-
-
-def keras_leaky_relu() -> contextlib.AbstractContextManager:
-    """Keras' LeakyReLU, whose gradient keeps the pre-activation."""
-    import keras
-
-    from vaegan_tf import layers
-    return patched(layers.LeakyReLU, "call", keras.layers.LeakyReLU.call)
 
 
 def keras_layers() -> contextlib.AbstractContextManager:
-    """Keras' BatchNormalization, Dense and LeakyReLU all at once."""
+    """Keras' BatchNormalization and Dense both at once."""
     stack = contextlib.ExitStack()
-    for variant in (keras_batch_norm, keras_dense, keras_leaky_relu):
+    for variant in (keras_batch_norm, keras_dense):
         stack.enter_context(variant())
     return stack
+
+
+def fast_paths_off() -> contextlib.AbstractContextManager:
+    """Every fast path off (``--fast-paths off``): Keras' layers and Adam, the networks
+    called once per batch."""
+    from vaegan_tf import fast_paths
+
+    @contextlib.contextmanager
+    def switched() -> Iterator[None]:
+        fast_paths.set_fast_paths("off")
+        try:
+            yield
+        finally:
+            fast_paths.set_fast_paths(None)
+
+    return switched()
 
 
 def separate_dense_calls() -> contextlib.AbstractContextManager:
@@ -130,7 +136,7 @@ def xla_fused_adam() -> contextlib.AbstractContextManager:
     (the same expression) instead of TensorFlow's Adam kernel."""
     import tensorflow as tf
 
-    from vaegan_tf import optimizers
+    from vaegan_tf import optimizers, private_api
 
     @tf.function(jit_compile=True, autograph=False)
     def update(variable, momentum, velocity, gradient, alpha, one_minus_beta_1,
@@ -145,10 +151,9 @@ def xla_fused_adam() -> contextlib.AbstractContextManager:
         beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), step)
         beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), step)
         alpha = tf.cast(learning_rate, dtype) * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        index = self._get_variable_index(variable)
-        update(optimizers._tf_variable(variable),
-               optimizers._tf_variable(self._momentums[index]),
-               optimizers._tf_variable(self._velocities[index]), tf.cast(gradient, dtype),
+        momentum, velocity = private_api.adam_slots(self, variable)
+        update(optimizers._tf_variable(variable), optimizers._tf_variable(momentum),
+               optimizers._tf_variable(velocity), tf.cast(gradient, dtype),
                alpha, tf.constant(1 - self.beta_1, dtype), tf.constant(1 - self.beta_2, dtype),
                tf.constant(self.epsilon, dtype))
 
@@ -159,8 +164,8 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "keras-batch-norm": keras_batch_norm,
     "transposed-product-gradient": transposed_product_gradient,
     "keras-dense": keras_dense,
-    "keras-leaky-relu": keras_leaky_relu,
     "keras-layers": keras_layers,
+    "fast-paths-off": fast_paths_off,
     "separate-dense-calls": separate_dense_calls,
     "joined-input-gradient": joined_input_gradient,
     "keras-conv": keras_conv,
@@ -195,9 +200,9 @@ def paired(variant: str, preset: str, steps: int, xla: bool, warmup: int = 3) ->
     """Times the step as it is against the step with ``variant`` patched in."""
     batch = first_batch(preset)
     now = compiled(preset, xla)
-    before = compiled(preset, xla)
-    with VARIANTS[variant]():
-        before.train_on_batch(batch)  # traced here, with the layer as it was
+    with VARIANTS[variant]():  # built and traced here, with the layer as it was
+        before = compiled(preset, xla)
+        before.train_on_batch(batch)
     now.train_on_batch(batch)
     for _ in range(warmup):
         timed_step(now, batch)

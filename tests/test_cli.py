@@ -183,7 +183,7 @@ def test_resume_keeps_the_compile_mode_the_run_started_with(tmp_path, recorded, 
     (tmp_path / "config.json").write_text(json.dumps({"run": {
         "preset": "mnist", "argv": ["--epochs", "2", *recorded], "xla": True}}))
     args = train.parse_args(["--resume", str(tmp_path), *given])
-    assert args.jit == expected and args.xla == (expected == "on") and args.epochs == 2
+    assert args.jit == expected and args.epochs == 2
 
 
 def test_xla_by_default_where_it_measured_faster():
@@ -209,3 +209,36 @@ def test_xla_by_default_where_it_measured_faster():
     assert not uses_xla(get_preset("dcgan-mnist"), "auto", distributed=True)
     with pytest.raises(ValueError, match="--jit on does not run under --distribute"):
         uses_xla(get_preset("mnist"), "on", distributed=True)
+    # Keras refuses XLA under op determinism: auto chooses no XLA, on is refused up front
+    assert not uses_xla(get_preset("dcgan-mnist"), deterministic=True)
+    with pytest.raises(ValueError, match="--jit on does not run with --deterministic"):
+        uses_xla(get_preset("dcgan-mnist"), "on", deterministic=True)
+    # on GPUs what Keras does (XLA), nothing having been measured there
+    assert uses_xla(get_preset("mnist"), gpu=True) and uses_xla(get_preset("faces"), gpu=True)
+    assert not uses_xla(get_preset("faces"), gpu=True, distributed=True)
+    # with Keras' layers (fast paths off) XLA ran the 28x28 VAE-GAN step faster
+    assert uses_xla(get_preset("mnist"), fast_paths=False)
+    assert not uses_xla(gated, fast_paths=False)
+    assert not uses_xla(get_preset("faces"), fast_paths=False)
+
+
+def test_jit_on_with_deterministic_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        train.parse_args(["--jit", "on", "--deterministic"])
+    assert stopped.value.code == 2
+    assert "--jit on does not run with --deterministic" in capsys.readouterr().err
+
+
+def test_fast_paths_option_and_environment_variable_are_checked(capsys, monkeypatch):
+    assert train.parse_args(["--fast-paths", "off"]).fast_paths == "off"
+    with pytest.raises(SystemExit) as stopped:
+        train.parse_args(["--fast-paths", "fast"])
+    assert stopped.value.code == 2
+    monkeypatch.setenv("VAEGAN_TF_FAST_PATHS", "sometimes")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        train.parse_args([])
+    assert stopped.value.code == 2
+    assert "$VAEGAN_TF_FAST_PATHS must be one of auto, on, off, got 'sometimes'" in (
+        capsys.readouterr().err)
+    assert train.parse_args(["--fast-paths", "on"]).fast_paths == "on"  # the option wins

@@ -1,4 +1,4 @@
-"""vaegan_tf.layers.Dense and LeakyReLU: Keras' forward, gradients against a NumPy reference
+"""vaegan_tf.layers.Dense: Keras' forward, gradients against a NumPy reference, the
 backward pass built the intended way, second-order gradients (WGAN-GP) and saving."""
 
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vaegan_tf.layers import Dense, LeakyReLU
+from vaegan_tf.layers import Dense
 
 
 def built(units=5, inputs=7, activation=None, use_bias=True, seed=0):
@@ -111,58 +111,3 @@ def test_saved_and_loaded_as_itself(tmp_path):
     assert type(loaded.get_layer("wide")) is Dense
     x = np.random.default_rng(4).normal(size=(5, 7)).astype("float32")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
-
-
-@pytest.mark.parametrize("slope", [0.2, 0.0])
-def test_leaky_relu_matches_keras_outputs_and_gradients(slope):
-    x = tf.constant([[-2.0, -0.5, 0.0, 0.5, 3.0]])
-    results = []
-    for layer in (LeakyReLU(negative_slope=slope), keras.layers.LeakyReLU(negative_slope=slope)):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            outputs = layer(x)
-            loss = tf.reduce_sum(outputs * tf.range(1.0, 6.0))
-        results.append([outputs, tape.gradient(loss, x)])
-    for ours, theirs in zip(*results, strict=True):
-        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
-    np.testing.assert_allclose(np.asarray(results[0][1]),
-                               [[slope, 2 * slope, 3 * slope, 4.0, 5.0]], rtol=1e-7)
-
-
-def test_leaky_relu_second_order_gradients_match_keras_in_a_network():
-    """A gradient penalty through Dense → LeakyReLU → Dense, differentiated by the weights."""
-    rng = np.random.default_rng(5)
-    x = tf.constant(rng.normal(size=(6, 3)).astype("float32"))
-    weights = [rng.normal(size=shape).astype("float32") for shape in [(3, 4), (4,), (4, 1), (1,)]]
-    results = []
-    for activation in (LeakyReLU(negative_slope=0.2), keras.layers.LeakyReLU(negative_slope=0.2)):
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), activation,
-                                  keras.layers.Dense(1)])
-        model.set_weights(weights)
-        with tf.GradientTape() as outer:
-            with tf.GradientTape() as inner:
-                inner.watch(x)
-                score = tf.reduce_sum(model(x))
-            penalty = tf.reduce_sum((inner.gradient(score, x) - 1.0) ** 2)
-        # the last bias does not reach the input gradient: no derivative in either case
-        results.append(outer.gradient(penalty, model.trainable_variables[:3]))
-    for ours, theirs in zip(*results, strict=True):
-        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-6)
-    assert float(tf.reduce_max(tf.abs(results[0][0]))) > 1e-2
-
-
-def test_leaky_relu_backward_reads_only_its_outputs():
-    """The gradient kernel is handed the outputs, not the pre-activation, so the
-    pre-activation tensor need not be kept for the backward pass."""
-    layer = LeakyReLU(negative_slope=0.2)
-
-    @tf.function
-    def gradient(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(layer(x * 2.0))
-        return tape.gradient(loss, x)
-
-    graph = gradient.get_concrete_function(tf.TensorSpec((None, 3))).graph
-    (backward,) = [op for op in graph.get_operations() if op.type == "LeakyReluGrad"]
-    assert backward.inputs[1].op.type == "LeakyRelu"  # Keras' layer: the Mul before it

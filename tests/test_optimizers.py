@@ -74,3 +74,92 @@ def test_each_variable_is_updated_by_one_fused_kernel():
     assert len(updates) == len(SHAPES)
     assert not {"Square", "Sqrt"} & {op.type for op in operations
                                      if op.outputs and op.outputs[0].shape.rank}
+
+
+def test_fused_adam_under_a_loss_scale_optimizer_takes_keras_adams_steps():
+    """Scaled gradients, unscaled by the wrapper; a step whose gradients overflow is skipped
+    and halves the scale, in both."""
+
+    states = []
+    for inner_class in (keras.optimizers.Adam, FusedAdam):
+        start = np.random.default_rng(0)
+        variables = [keras.Variable(start.normal(size=shape).astype("float32"))
+                     for shape in SHAPES]
+        optimizer = keras.optimizers.LossScaleOptimizer(inner_class(1e-2, beta_1=0.5),
+                                                        initial_scale=2.0**10)
+        optimizer.build(variables)
+        step = scaled_step(optimizer, variables)
+        for t in range(12):
+            draw = np.random.default_rng(t + 1)
+            gradients = [draw.normal(size=shape).astype("float32") for shape in SHAPES]
+            if t == 5:
+                gradients[1][0] = np.inf
+            step([tf.constant(g) for g in gradients])
+        assert float(optimizer.dynamic_scale) == 2.0**9
+        assert int(optimizer.inner_optimizer.iterations) == 11  # the overflow was skipped
+        states.append([np.asarray(v) for v in [*variables, *optimizer.variables]])
+    for keras_value, fused_value in zip(*states, strict=True):
+        np.testing.assert_allclose(fused_value, keras_value, rtol=2e-6, atol=1e-6)
+
+
+def scaled_step(optimizer: keras.optimizers.LossScaleOptimizer, variables: list):
+    """A traced step applying gradients multiplied by the loss scale, as a scaled backward
+    pass gives them."""
+
+    @tf.function
+    def step(gradients: list) -> None:
+        scale = optimizer.scale_loss(1.0)
+        optimizer.apply_gradients(zip([g * scale for g in gradients], variables, strict=True))
+
+    return step
+
+
+TWO_REPLICAS = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+from vaegan_tf.optimizers import FusedAdam
+SHAPES = [(30, 7), (7,)]
+result = {}
+for name, kind in (("keras", keras.optimizers.Adam), ("fused", FusedAdam)):
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        start = np.random.default_rng(0)
+        variables = [keras.Variable(start.normal(size=s).astype("float32")) for s in SHAPES]
+        optimizer = kind(1e-2, beta_1=0.5)
+        optimizer.build(variables)
+
+    @tf.function
+    def step(t):
+        def replica():
+            r = tf.distribute.get_replica_context().replica_id_in_sync_group
+            gradients = [tf.random.stateless_normal(s, seed=tf.stack([t, r])) for s in SHAPES]
+            optimizer.apply_gradients(zip(gradients, variables))
+        strategy.run(replica)
+
+    for t in range(8):
+        step(tf.constant(t))
+    result[name] = [np.asarray(v).ravel().tolist() for v in [*variables, *optimizer.variables]]
+json.dump(result, sys.stdout)
+"""
+
+
+def test_fused_adam_under_a_two_replica_strategy_takes_keras_adams_steps(tmp_path):
+    """Under a strategy FusedAdam takes Keras' path (the all-reduce and the per-replica
+    updates are Keras'): the same weights and slots as Keras' Adam."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "two_replicas.py"
+    script.write_text(TWO_REPLICAS)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, check=True)
+    result = json.loads(done.stdout)
+    start = np.random.default_rng(0).normal(size=(30, 7))
+    assert np.abs(np.array(result["keras"][0]) - start.ravel()).max() > 0.02
+    for keras_value, fused_value in zip(result["keras"], result["fused"], strict=True):
+        np.testing.assert_array_equal(fused_value, keras_value)

@@ -30,7 +30,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from vaegan_tf import private_api
 from vaegan_tf.data.pipeline import RANGE_CHECK, check_training_images, checked_batches
+from vaegan_tf.fast_paths import for_this_process, portable_config
 from vaegan_tf.losses import Tensor
 
 
@@ -272,7 +274,7 @@ class AdversarialModel(keras.Model):
         """Under a strategy each replica sees a slice of the batch; batch norm then takes its
         statistics over the whole batch (all-reduced), as on one device."""
         for network in self.networks.values():
-            for layer in network._flatten_layers():
+            for layer in private_api.nested_layers(network):
                 if isinstance(layer, keras.layers.BatchNormalization):
                     layer.synchronized = True
 
@@ -284,8 +286,8 @@ class AdversarialModel(keras.Model):
     def get_compile_config(self) -> dict[str, Any] | None:
         if not self.compiled:
             return None
-        config = {f"{name}_optimizer": keras.saving.serialize_keras_object(
-            self.optimizer_of(name)) for name in self.network_names}
+        config = {f"{name}_optimizer": portable_config(keras.saving.serialize_keras_object(
+            self.optimizer_of(name))) for name in self.network_names}
         config.update(self._compile_kwargs)
         return config
 
@@ -293,7 +295,7 @@ class AdversarialModel(keras.Model):
         config = dict(config)
         for name in self.network_names:
             key = f"{name}_optimizer"
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+            config[key] = keras.saving.deserialize_keras_object(for_this_process(config[key]))
         self.compile(**config)
 
     # ----------------------------------------------------------------------------- training
@@ -398,8 +400,10 @@ class AdversarialModel(keras.Model):
     # ----------------------------------------------------------------------------- config
 
     def get_config(self) -> dict[str, Any]:
+        """The model's config; its networks' and optimizers' name Keras' classes, not the fast
+        paths' (``fast_paths.portable_config``)."""
         config = super().get_config()
-        config.update({name: keras.saving.serialize_keras_object(network)
+        config.update({name: portable_config(keras.saving.serialize_keras_object(network))
                        for name, network in self.networks.items()})
         config.update(data_range=list(self.data_range), seed=self.seed)
         return config
@@ -407,6 +411,6 @@ class AdversarialModel(keras.Model):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> AdversarialModel:
         config = dict(config)
-        for name in cls.network_names:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
+        for name in cls.network_names:  # with the fast paths where the switch says so
+            config[name] = keras.saving.deserialize_keras_object(for_this_process(config[name]))
         return cls(**config)

@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaegan_tf import startup
+from vaegan_tf import fast_paths, startup
 from vaegan_tf.data import LFW_MINI
 from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, GANPreset, PresetBase, get_preset
 
@@ -42,6 +42,8 @@ def start_tensorflow(args: argparse.Namespace) -> None:
     """Imports TensorFlow for a command whose arguments are good (quietly unless
     ``args.verbose``); with ``--cpu-replicas N`` splits the CPU into N logical devices."""
     startup.import_tensorflow(getattr(args, "verbose", False))
+    if getattr(args, "fast_paths", None) is not None:
+        fast_paths.set_fast_paths(args.fast_paths)
     replicas = getattr(args, "cpu_replicas", None)
     if replicas:
         import tensorflow as tf
@@ -130,9 +132,16 @@ def add_training_arguments(
     )
     parser.add_argument(
         "--jit", nargs="?", const="on", default="auto", choices=JIT_CHOICES,
-        help="compile the train step with XLA: 'auto' does for 28x28 models without the "
-        "equilibrium gate, where it measured faster, except under --precision mixed_bfloat16; "
-        "'--jit' alone means on (README, Speed)",
+        help="compile the train step with XLA: 'auto' does where it measured faster (on CPUs: "
+        "28x28 GAN-family models; not with --deterministic or mixed_bfloat16), and on GPUs as "
+        "Keras does; '--jit' alone means on (docs/performance.md)",
+    )
+    parser.add_argument(
+        "--fast-paths", choices=fast_paths.MODES, default=None,
+        help="vaegan_tf's fast layers and Adam (same values as Keras', to float32 round-off): "
+        "'auto' uses them on machines without GPUs, where they were measured; 'off' trains "
+        "stock Keras layers and Adam. Saved files hold Keras' layers either way (default: "
+        "$VAEGAN_TF_FAST_PATHS, else auto)",
     )
     parser.add_argument(
         "--best-by", default=None, metavar="KEY",
@@ -314,57 +323,83 @@ JIT_CHOICES = ("auto", "on", "off")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False,
-             precision: str = "float32") -> bool:
-    """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
-    with XLA. ``"auto"`` does for images up to 32x32: the GAN family's in float32 and
-    float16, the VAE-GAN's (without the equilibrium gate) in float16 only. Measured
-    (``benchmarks/step_comparison.py``, README Speed): XLA ran DCGAN 1.25x and WGAN-GP 1.13x
-    faster, but the 64x64 face step no faster after twice the warm-up. Not for the float32
-    VAE-GAN: XLA had run its MNIST step 1.24x faster, but with the custom layers and
-    ``call_per_batch`` since, the step ran 1.05-1.07x faster without XLA in each of three
-    rounds; with the equilibrium gate (a ``tf.cond`` around each update) XLA was 5.8x
-    slower. Under ``mixed_float16`` XLA runs the MNIST VAE-GAN step at 0.83x the float32
-    plain step, TensorFlow's float16 kernels without XLA far slower (35 steps took more than
-    3 minutes). Not under ``mixed_bfloat16``: oneDNN runs bfloat16 products on the CPU's
-    bfloat16 units (AMX tiles where there are some) and XLA's CPU backend does not (the
-    MNIST step 657 img/s without XLA, 433 with it, on a CPU with AMX). Never when
-    ``distributed`` (under a ``tf.distribute`` strategy the compiled step could not reach
-    the other replicas' variables): ``ValueError`` if XLA was asked for."""
+def check_jit(jit: str | bool, distributed: bool = False, deterministic: bool = False) -> None:
+    """Refuses ``--jit on`` where the step cannot be compiled as asked: under a
+    ``tf.distribute`` strategy (XLA compiles each replica's step on one device) and with
+    ``--deterministic`` (Keras would fall back to no XLA: not every XLA op is deterministic).
+
+    Raises:
+        ValueError: naming the conflict, or an unknown ``jit``.
+    """
     if not isinstance(jit, bool) and jit not in JIT_CHOICES:
         raise ValueError(f"jit must be one of {JIT_CHOICES}, got {jit!r}")
-    forced = jit is True or jit == "on"
-    if distributed:
-        if forced:
+    if jit is True or jit == "on":
+        if distributed:
             raise ValueError("--jit on does not run under --distribute (XLA compiles each "
                              "replica's step on one device); use --jit off")
-        return False
+        if deterministic:
+            raise ValueError("--jit on does not run with --deterministic (Keras turns XLA off "
+                             "under op determinism); drop one of them")
+
+
+def uses_xla(preset: PresetBase, jit: str | bool = "auto", distributed: bool = False,
+             precision: str = "float32", deterministic: bool = False, gpu: bool = False,
+             fast_paths: bool = True) -> bool:
+    """Whether ``--jit`` (``"auto"``, ``"on"``, ``"off"`` or a bool) compiles ``preset``'s step
+    with XLA (``check_jit``'s conflicts raise ``ValueError``).
+
+    ``"auto"`` never does under a strategy (``distributed``) or ``deterministic``; on a
+    machine with GPUs (``gpu``) it does what Keras' own ``jit_compile="auto"`` does there
+    (XLA on: nothing was measured on GPUs). On CPUs it follows what was measured
+    (``benchmarks/step_comparison.py``, ``docs/performance.md``), for images up to 32x32:
+    the GAN family's step in float32 and float16; the VAE-GAN's (without the equilibrium
+    gate: a ``tf.cond`` around each update, 5.8x slower under XLA) in float16, and in float32
+    only with the ``fast_paths`` off: XLA ran Keras' layers 1.24x faster, but vaegan_tf's
+    fast layers ran 1.05-1.07x faster without XLA. Under ``mixed_bfloat16`` never: oneDNN
+    runs bfloat16 products on the CPU's bfloat16 units and XLA's CPU backend does not (657
+    against 433 img/s on a CPU with AMX). Under ``mixed_float16`` XLA runs the MNIST VAE-GAN
+    step at 0.83x the float32 one, TensorFlow's float16 kernels without XLA far slower."""
+    check_jit(jit, distributed, deterministic)
     if isinstance(jit, bool) or jit != "auto":
-        return forced
+        return jit is True or jit == "on"
+    if distributed or deterministic:
+        return False
+    if gpu:
+        return True
     small = preset.image_shape[0] <= 32
-    if precision == "mixed_float16":
-        return small and not getattr(preset, "equilibrium_margin", 0.0)
-    return small and isinstance(preset, GANPreset) and precision != "mixed_bfloat16"
+    gated = bool(getattr(preset, "equilibrium_margin", 0.0))
+    if precision == "mixed_bfloat16":
+        return False
+    if precision == "mixed_float16" or not fast_paths:
+        return small and not gated
+    return small and isinstance(preset, GANPreset)
 
 
 def model_for(args: argparse.Namespace, preset: PresetBase) -> AdversarialModel:
     """``compiled_model`` with the command line's ``--seed``, ``--jit``, ``--distribute``
-    (``--cpu-replicas``) and ``--precision``."""
-    return compiled_model(preset, args.seed, args.jit, distribution_strategy(args),
-                          args.precision)
+    (``--cpu-replicas``), ``--precision`` and ``--deterministic``; records the compile mode
+    chosen as ``args.xla`` and the fast paths' state as ``args.fast_paths_on`` (both go into
+    ``config.json``)."""
+    model = compiled_model(preset, args.seed, args.jit, distribution_strategy(args),
+                           args.precision, getattr(args, "deterministic", False))
+    args.xla = bool(model.jit_compile)
+    args.fast_paths_on = fast_paths.fast_paths_enabled()
+    return model
 
 
 def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
-                   strategy: Any = None, precision: str = "float32") -> AdversarialModel:
+                   strategy: Any = None, precision: str = "float32",
+                   deterministic: bool = False) -> AdversarialModel:
     """The preset's model, compiled with one optimizer per network as the preset says, with
-    XLA as ``uses_xla(preset, jit)`` decides; built and compiled in ``strategy``'s scope if
-    one is given (a ``tf.distribute`` strategy; then without XLA, which fails there); its
-    networks built under the Keras dtype policy ``precision`` (the global policy is restored
-    afterwards).
+    XLA as ``uses_xla(preset, jit, ...)`` decides on this machine; built and compiled in
+    ``strategy``'s scope if one is given (a ``tf.distribute`` strategy; then without XLA,
+    which fails there); its networks built under the Keras dtype policy ``precision`` (the
+    global policy is restored afterwards) and with the fast paths where ``fast_paths`` says.
 
     Raises:
         MemoryError: the model, its optimizer state and gradients would not fit in this
             machine's memory (or building it ran out); the message names the sizes.
+        ValueError: ``jit`` conflicts with ``strategy`` or ``deterministic``.
     """
     import tensorflow as tf
 
@@ -376,7 +411,10 @@ def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
         return contextlib.nullcontext() if strategy is None else strategy.scope()
 
     replicas = 1 if strategy is None else strategy.num_replicas_in_sync
-    xla = uses_xla(preset, jit, distributed=strategy is not None, precision=precision)
+    xla = uses_xla(preset, jit, distributed=strategy is not None, precision=precision,
+                   deterministic=deterministic,
+                   gpu=bool(tf.config.list_logical_devices("GPU")),
+                   fast_paths=fast_paths.fast_paths_enabled())
     if preset.batch_size % replicas:
         raise ValueError(f"batch size {preset.batch_size} does not split evenly over "
                          f"{replicas} replicas; pick a multiple of {replicas}")

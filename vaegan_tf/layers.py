@@ -1,6 +1,10 @@
-"""Custom layers: serializable, any batch size. ``Dense``, ``Conv2D``, ``Conv2DTranspose``,
-``LeakyReLU`` and ``BatchNormalization`` are Keras' layers computed another way with
-TensorFlow (same values as Keras' to float32 round-off, less time or memory)."""
+"""Custom layers: serializable, any batch size.
+
+``MinibatchDiscrimination`` and ``ConditionChannels`` are layers of their own. ``Dense``,
+``Conv2D``, ``Conv2DTranspose`` and ``BatchNormalization`` are Keras' layers computed another way
+with TensorFlow (same values as Keras' to float32 round-off, less time or memory): the fast
+paths, which networks use where ``fast_paths`` says so and files never name
+(``fast_paths.portable``)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 from keras import ops
-from tensorflow.python.ops import control_flow_util  # no public test for an XLA trace
+
+from vaegan_tf.private_api import compiling_with_xla
 
 SELF_DISTANCE = 1e6  # added to each sample's distance to itself: exp(-1e6) is exactly 0
 
@@ -120,13 +125,12 @@ class MinibatchDiscrimination(keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         # x · (θ / ‖θ‖ · exp(s)) computed as (x · θ) / ‖θ‖ · exp(s): the same sums, with the
         # scaling applied to the product's kernels × kernel_dim columns instead of building
-        # a weight-sized W (2 M values for faces) in every call and keeping it for backward;
-        # the product's input gradient as Dense's (an Einsum)
+        # a weight-sized W (2 M values for faces) in every call and keeping it for backward
         column_scales = ops.exp(self.log_weight_scale) / ops.sqrt(
             ops.sum(ops.square(self.theta), axis=0))
         features = ops.shape(self.theta)[0]
-        (product,) = _affine(
-            [inputs], ops.cast(ops.reshape(self.theta, (features, -1)), inputs.dtype))
+        product = ops.matmul(inputs, ops.cast(ops.reshape(self.theta, (features, -1)),
+                                              inputs.dtype))
         projected = ops.reshape(ops.cast(product, "float32"),
                                 (-1, self.num_kernels, self.kernel_dim)) * column_scales
         # (batch_i, batch_j, kernels): L1 distance between samples i and j per kernel
@@ -217,13 +221,6 @@ class Dense(keras.layers.Dense):
                                                         for output in outputs]
 
 
-def _compiling_with_xla() -> bool:
-    """Whether the function being traced is compiled with XLA (``jit_compile=True``), read
-    as ``tf.function`` marks it: an XLA control-flow context on the graph or a parent."""
-    return (not tf.executing_eagerly()
-            and control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
-
-
 # A transposed convolution into this many channels or fewer runs as a stride-1 convolution
 # and depth_to_space (``_conv_transpose``): oneDNN's own kernel for it took 1.25–2.4× as long
 # at 1–4 channels, 1.0–1.4× at 8 and 0.6–0.8× at 16 (``benchmarks/conv_transpose.json``).
@@ -254,24 +251,25 @@ def _subpixel_conv_transpose(inputs: tf.Tensor, kernel: tf.Tensor, output_size: 
 
     Output row ``stride · r + p`` of the transposed convolution is ``Σ_a x[r − a] ·
     kernel[stride · a + p]``: for each phase ``p`` a stride-1 convolution with every
-    ``stride``-th kernel row. The kernel (zero-padded to ``K · stride`` rows and columns) is
-    rearranged into a ``K × K`` kernel with ``stride² · c_out`` output channels, one group
-    per phase; ``depth_to_space`` interleaves the phases, and the full transposed output is
-    cropped (or zero-extended) to what ``padding`` and ``output_size`` select.
+    ``stride``-th kernel row (and the same for columns). The kernel, zero-padded to a multiple
+    of ``stride`` rows and columns, is rearranged into a ``taps_h × taps_w`` kernel with
+    ``stride² · c_out`` output channels, one group per phase; ``depth_to_space`` interleaves
+    the phases, and the full transposed output is cropped (or zero-extended) to what
+    ``padding`` and ``output_size`` select.
     """
-    size, _, c_out, c_in = kernel.shape
-    taps = -(-size // stride)
-    extra = taps * stride - size
-    kernel = tf.pad(kernel, [[0, extra], [0, extra], [0, 0], [0, 0]])
-    kernel = tf.reshape(kernel, (taps, stride, taps, stride, c_out, c_in))
+    *kernel_size, c_out, c_in = kernel.shape
+    taps = [-(-size // stride) for size in kernel_size]
+    kernel = tf.pad(kernel, [[0, count * stride - size] for count, size in zip(
+        taps, kernel_size, strict=True)] + [[0, 0], [0, 0]])
+    kernel = tf.reshape(kernel, (taps[0], stride, taps[1], stride, c_out, c_in))
     kernel = tf.reverse(kernel, [0, 2])
     kernel = tf.transpose(kernel, (0, 2, 5, 1, 3, 4))
-    kernel = tf.reshape(kernel, (taps, taps, c_in, stride * stride * c_out))
-    border = taps - 1
-    inputs = tf.pad(inputs, [[0, 0], [border, border], [border, border], [0, 0]])
+    kernel = tf.reshape(kernel, (taps[0], taps[1], c_in, stride * stride * c_out))
+    inputs = tf.pad(inputs, [[0, 0], [taps[0] - 1] * 2, [taps[1] - 1] * 2, [0, 0]])
     outputs = tf.nn.depth_to_space(tf.nn.conv2d(inputs, kernel, 1, "VALID"), stride)
     crops = []
-    for axis, wanted in ((1, output_size[0]), (2, output_size[1])):
+    for axis, wanted, size in ((1, output_size[0], kernel_size[0]),
+                               (2, output_size[1], kernel_size[1])):
         start = _padding_before(wanted, size, stride, padding)
         crops.append((start, max(start + wanted - outputs.shape[axis], 0)))
     outputs = tf.pad(outputs, [[0, 0], [0, crops[0][1]], [0, crops[1][1]], [0, 0]])
@@ -309,7 +307,7 @@ def _square_stride(layer: keras.layers.Layer, inputs: Any) -> int | None:
     stride, other = layer.strides
     plain = (layer.data_format == "channels_last" and tuple(layer.dilation_rate) == (1, 1)
              and not getattr(layer, "lora_enabled", False) and height and width
-             and not _compiling_with_xla())
+             and not compiling_with_xla())
     return stride if plain and stride == other and stride >= 2 else None
 
 
@@ -327,8 +325,9 @@ class Conv2D(keras.layers.Conv2D):
     """
 
     def convolution_op(self, inputs: Any, kernel: Any) -> Any:
-        stride = _square_stride(self, inputs)
-        if stride is None or self.groups != 1 or inputs.shape[-1] > SUBPIXEL_MAX_CHANNELS:
+        stride, channels = _square_stride(self, inputs), inputs.shape[-1]
+        if (stride is None or self.groups != 1 or channels is None
+                or channels > SUBPIXEL_MAX_CHANNELS):
             return super().convolution_op(inputs, kernel)
         input_size, padding = tuple(inputs.shape[1:3]), self.padding
 
@@ -367,38 +366,6 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         return outputs if self.activation is None else self.activation(outputs)
 
 
-def _leaky_relu_from_outputs(slope: float):
-    """LeakyReLU whose gradient is read from its outputs (their sign is the input's, the
-    slope being ≥ 0 as Keras requires), so the backward pass keeps one tensor, not two."""
-
-    @tf.custom_gradient
-    def leaky_relu(inputs: tf.Tensor) -> tf.Tensor:
-        outputs = tf.nn.leaky_relu(inputs, alpha=slope)
-
-        def gradient(upstream: tf.Tensor) -> tf.Tensor:
-            # TensorFlow's own kernel (upstream where x > 0, else slope · upstream), handed
-            # the outputs in place of x: they have x's sign
-            return tf.raw_ops.LeakyReluGrad(gradients=upstream, features=outputs, alpha=slope)
-
-        return outputs, gradient
-
-    return leaky_relu
-
-
-@keras.saving.register_keras_serializable(package="vaegan_tf")
-class LeakyReLU(keras.layers.LeakyReLU):
-    """``keras.layers.LeakyReLU`` whose backward pass needs only its outputs, so the
-    pre-activation tensor is not kept for it. Same outputs and gradients as Keras' layer.
-
-    Example:
-        >>> LeakyReLU(negative_slope=0.2)(np.array([[-1.0, 2.0]])).numpy()
-        array([[-0.2,  2. ]], dtype=float32)
-    """
-
-    def call(self, inputs: Any) -> Any:
-        return _leaky_relu_from_outputs(float(self.negative_slope))(inputs)
-
-
 @keras.saving.register_keras_serializable(package="vaegan_tf")
 class BatchNormalization(keras.layers.BatchNormalization):
     """``keras.layers.BatchNormalization`` whose training pass is TensorFlow's fused batch-norm
@@ -420,7 +387,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
         rank = len(inputs.shape)
         fusable = (training and self.trainable and mask is None and not self.renorm
                    and not self.synchronized and rank in (2, 4) and self.axis in (-1, rank - 1)
-                   and not _compiling_with_xla())
+                   and not compiling_with_xla())
         if not fusable:
             return super().call(inputs, training=training, mask=mask)
         # statistics in float32 whatever the compute dtype, as Keras' layer computes them

@@ -13,8 +13,8 @@ from typing import Any
 import keras
 
 from vaegan_tf.adversarial import AdversarialModel
+from vaegan_tf.fast_paths import adam
 from vaegan_tf.gan import GAN, build_gan
-from vaegan_tf.optimizers import FusedAdam
 from vaegan_tf.presets import PresetBase, get_preset
 from vaegan_tf.vaegan import VAEGAN, build_vaegan
 
@@ -35,11 +35,12 @@ def build_model(preset: str | PresetBase, seed: int | None = None,
 
 
 def make_optimizer(preset: PresetBase, name: str) -> keras.optimizers.Optimizer:
-    """A fresh optimizer as the preset says (kind, learning rate, betas), named ``name``."""
+    """A fresh optimizer as the preset says (kind, learning rate, betas), named ``name``
+    (Adam: ``FusedAdam`` where the fast paths are on)."""
     if preset.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(preset.learning_rate, name=name)
-    return FusedAdam(preset.learning_rate, beta_1=preset.adam_beta_1,
-                     beta_2=preset.adam_beta_2, name=name)
+    return adam(preset.learning_rate, beta_1=preset.adam_beta_1, beta_2=preset.adam_beta_2,
+                name=name)
 
 
 def optimizers_for(model: AdversarialModel, preset: PresetBase) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from vaegan_tf.private_api import adam_slots
+
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
 class FusedAdam(keras.optimizers.Adam):
@@ -45,11 +47,11 @@ class FusedAdam(keras.optimizers.Adam):
             return
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
-        index = self._get_variable_index(variable)
+        momentum, velocity = adam_slots(self, variable)
         tf.raw_ops.ResourceApplyAdam(
             var=_tf_variable(variable).handle,
-            m=_tf_variable(self._momentums[index]).handle,
-            v=_tf_variable(self._velocities[index]).handle,
+            m=_tf_variable(momentum).handle,
+            v=_tf_variable(velocity).handle,
             beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step),
             beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
             lr=tf.cast(learning_rate, dtype),

@@ -17,9 +17,9 @@ from vaegan_tf.adversarial import (
     float32,
     replicas_in_sync,
 )
+from vaegan_tf.fast_paths import adam
 from vaegan_tf.losses import Tensor
 from vaegan_tf.networks import build_decoder, build_discriminator, build_encoder, call_per_batch
-from vaegan_tf.optimizers import FusedAdam
 from vaegan_tf.presets import VAEGANObjective, VAEGANPreset, get_preset
 
 GATED_UPDATE_NAMES = ("decoder_updated", "discriminator_updated")
@@ -327,10 +327,10 @@ def build_vaegan(
 
 
 def adam_optimizers(learning_rate: float = 5e-4, beta_1: float = 0.9) -> dict[str, Any]:
-    """Three independent Adam optimizers (``FusedAdam``), as keyword arguments for
-    ``VAEGAN.compile``."""
+    """Three independent Adam optimizers (``FusedAdam`` where the fast paths are on), as
+    keyword arguments for ``VAEGAN.compile``."""
     return {
-        f"{name}_optimizer": FusedAdam(learning_rate, beta_1=beta_1, name=name)
+        f"{name}_optimizer": adam(learning_rate, beta_1=beta_1, name=name)
         for name in VAEGAN.network_names
     }
 

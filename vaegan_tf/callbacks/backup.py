@@ -15,12 +15,12 @@ import numpy as np
 from vaegan_tf.callbacks.checkpoint import (
     file_sha256,
     save_atomically,
-    streamed_weights,
     write_atomically,
     write_text_atomically,
 )
 from vaegan_tf.callbacks.interrupt import GracefulInterrupt
 from vaegan_tf.data.pipeline import EpochShuffle
+from vaegan_tf.private_api import set_initial_epoch, streamed_weights
 
 
 def _json_normal(value: Any) -> Any:
@@ -275,7 +275,7 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         for name, callback in self.stateful.items():
             if name in state["callbacks"]:  # a callback added on resume starts afresh
                 callback.set_state(state["callbacks"][name])
-        self.model._initial_epoch = state["epoch"]
+        set_initial_epoch(self.model, state["epoch"])
         self.restored_epoch = state["epoch"]
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:

@@ -3,13 +3,12 @@ for every N-th epoch and for the latest; the files that write them."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ import keras
 import vaegan_tf.models  # noqa: F401  (registers the model classes that model.json names)
 from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.callbacks.interrupt import GracefulInterrupt
+from vaegan_tf.fast_paths import portable
+from vaegan_tf.private_api import streamed_weights
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
@@ -46,27 +47,6 @@ def save_atomically(model: keras.Model, path: str | os.PathLike) -> Path:
         return write_atomically(path, model.save_weights)
     with streamed_weights():
         return write_atomically(path, model.save)
-
-
-@contextlib.contextmanager
-def streamed_weights() -> Iterator[None]:
-    """Makes Keras write a ``.keras`` file's weights through a temporary file beside it
-    instead of building them in memory, which it does when it judges memory plentiful
-    (``saving_lib.is_memory_sufficient``): measured on the face model (1.0 GiB file), the
-    in-memory way lifted the process's peak memory by 1.18 GiB, the streamed one by 0.22 GiB,
-    for 1.1 s more per save. Keras' own switch, set for the block; if a Keras version lacks
-    it, nothing changes."""
-    from keras.src.saving import saving_lib
-
-    original = getattr(saving_lib, "is_memory_sufficient", None)
-    if original is None:
-        yield
-        return
-    saving_lib.is_memory_sufficient = lambda model: False
-    try:
-        yield
-    finally:
-        saving_lib.is_memory_sufficient = original
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
@@ -100,16 +80,19 @@ def save_networks(model: AdversarialModel, directory: str | os.PathLike,
     files in ``directory`` (of an earlier epoch or layout) are removed, so the folder holds
     one epoch.
 
-    Each ``NAME.keras`` holds one network without optimizer state: load it with
-    ``keras.models.load_model`` to use the decoder as a generator, the encoder as a feature
-    extractor, and so on; ``load_networks`` rebuilds the whole model around them.
+    Each ``NAME.keras`` holds one network without optimizer state, made of Keras' own layers
+    (``fast_paths.portable``): load it with ``keras.models.load_model``, in a process that
+    need not import vaegan_tf (a face discriminator's ``MinibatchDiscrimination`` or a
+    conditional discriminator's ``ConditionChannels`` aside), to use the decoder as a
+    generator, the encoder as a feature extractor, and so on; ``load_networks`` rebuilds the
+    whole model around them.
 
     Returns:
         The network files written.
     """
     directory = Path(directory)
     names = tuple(model.sampling_networks if names is None else names)
-    written = [save_atomically(model.networks[name], directory / f"{name}.keras")
+    written = [save_atomically(portable(model.networks[name]), directory / f"{name}.keras")
                for name in names]
     write_text_atomically(directory / MODEL_JSON, model.to_json(indent=1) + "\n")
     for stale in set(directory.glob("*.keras")) - set(written):

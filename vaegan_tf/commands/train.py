@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vaegan_tf import cli, data
+from vaegan_tf import cli, data, fast_paths
 from vaegan_tf.data.locations import prepared_tfds_mnist
 from vaegan_tf.presets import PRESETS, PresetBase
 from vaegan_tf.run_directory import RunDirectoryError, run_lock
@@ -201,8 +201,9 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
     if args.cpu_replicas and not args.distribute:
         parser.error("--cpu-replicas needs --distribute mirrored")
     try:
-        args.xla = cli.uses_xla(args.preset, args.jit, bool(args.distribute),  # config.json
-                                args.precision)
+        cli.check_jit(args.jit, bool(args.distribute), args.deterministic)
+        if args.fast_paths is None:  # the environment variable's mode, checked now
+            fast_paths.fast_paths_mode()
     except ValueError as error:
         parser.error(str(error))
     if args.jit == "on" and getattr(args.preset, "equilibrium_margin", 0.0) > 0:

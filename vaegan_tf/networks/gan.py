@@ -14,14 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from vaegan_tf.layers import (
-    BatchNormalization,
-    ConditionChannels,
-    Conv2D,
-    Conv2DTranspose,
-    Dense,
-    LeakyReLU,
-)
+from vaegan_tf.fast_paths import layer_types
+from vaegan_tf.layers import ConditionChannels
 from vaegan_tf.presets import GANPreset
 
 SMALLEST_BASE = 4
@@ -72,19 +66,21 @@ def build_generator(preset: GANPreset) -> keras.Model:
     if resolutions(width) != [size * width // height for size in sizes]:
         raise ValueError(f"Only square images are supported, got {preset.image_shape}")
     init = _initializer(preset)
+    kinds = layer_types()
     inputs, condition = _conditioned_inputs(preset, (preset.latent_dim,), "generator_inp")
     x = inputs[0] if condition is None else layers.Concatenate()([inputs[0], condition])
     widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
     if preset.dense_units:
-        x = Dense(preset.dense_units, kernel_initializer=init)(x)
-        x = layers.ReLU()(BatchNormalization()(x))
-    x = Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
-    x = layers.ReLU()(BatchNormalization()(x))
+        x = kinds.Dense(preset.dense_units, kernel_initializer=init)(x)
+        x = layers.ReLU()(kinds.BatchNormalization()(x))
+    x = kinds.Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
+    x = layers.ReLU()(kinds.BatchNormalization()(x))
     x = layers.Reshape((sizes[0], sizes[0], widths[0]))(x)
     for filters in widths[1:]:
-        x = Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
-        x = layers.ReLU()(BatchNormalization()(x))
-    outputs = Conv2DTranspose(channels, 4, strides=2, padding="same",
+        x = kinds.Conv2DTranspose(filters, 4, strides=2, padding="same",
+                                  kernel_initializer=init)(x)
+        x = layers.ReLU()(kinds.BatchNormalization()(x))
+    outputs = kinds.Conv2DTranspose(channels, 4, strides=2, padding="same",
                               activation=preset.output_activation, kernel_initializer=init)(x)
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
                        name="generator")
@@ -93,7 +89,7 @@ def build_generator(preset: GANPreset) -> keras.Model:
 def _normalization(preset: GANPreset) -> keras.layers.Layer | None:
     kind = preset.discriminator_normalization
     if kind == "batch_norm":
-        return BatchNormalization()
+        return layer_types().BatchNormalization()
     if kind == "layer_norm":
         return layers.LayerNormalization()
     return None
@@ -102,7 +98,7 @@ def _normalization(preset: GANPreset) -> keras.layers.Layer | None:
 def _normalized(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
     normalization = _normalization(preset)
     x = x if normalization is None else normalization(x)
-    return LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
+    return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
 
 
 def build_gan_discriminator(preset: GANPreset) -> keras.Model:
@@ -114,16 +110,17 @@ def build_gan_discriminator(preset: GANPreset) -> keras.Model:
     """
     sizes = resolutions(preset.image_shape[0])
     init = _initializer(preset)
+    kinds = layer_types()
     inputs, condition = _conditioned_inputs(preset, preset.image_shape, "discriminator_inp")
     x = inputs[0] if condition is None else ConditionChannels()([inputs[0], condition])
     widths = _widths(preset, preset.discriminator_filters, len(sizes) - 1)[::-1]
     for index, filters in enumerate(widths):
-        x = Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
-        x = (LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
+        x = kinds.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
+        x = (layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
              else _normalized(x, preset))
     x = layers.Flatten()(x)
     if preset.dense_units:
-        x = _normalized(Dense(preset.dense_units, kernel_initializer=init)(x), preset)
-    outputs = Dense(1, kernel_initializer=init, name="score")(x)
+        x = _normalized(kinds.Dense(preset.dense_units, kernel_initializer=init)(x), preset)
+    outputs = kinds.Dense(1, kernel_initializer=init, name="score")(x)
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
                        name="discriminator")

@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
-from keras.src import tree
-from keras.src.models.functional import operation_fn  # how Functional.call passes `training`
 
-from vaegan_tf.layers import Dense, split_rows
+from vaegan_tf import private_api
+from vaegan_tf.layers import Dense
 
 
 class _Batches:
@@ -36,7 +34,7 @@ class _Batches:
 
 
 def _batch(structure: Any, index: int) -> Any:
-    return tree.map_structure(
+    return keras.tree.map_structure(
         lambda value: value.values[index] if isinstance(value, _Batches) else value, structure)
 
 
@@ -44,29 +42,24 @@ def _call_layer(layer: Any, training: bool | None, args: tuple, kwargs: dict) ->
     if isinstance(layer, Dense):
         (inputs,) = args
         return _Batches(layer.call_parts(inputs.values))
-    # As Functional.call does: `training` overrides what the graph's node recorded at build.
-    call = operation_fn(layer, training=training)
-    if isinstance(layer, keras.layers.Dense):
-        (inputs,) = args
-        return _Batches(split_rows(call(tf.concat(inputs.values, axis=0), **kwargs),
-                                   inputs.values))
-    count = next(len(value.values) for value in tree.flatten((args, kwargs))
+    call = private_api.layer_call(layer, training)
+    count = next(len(value.values) for value in keras.tree.flatten((args, kwargs))
                  if isinstance(value, _Batches))
     outputs = [call(*_batch(args, index), **_batch(kwargs, index)) for index in range(count)]
-    return tree.map_structure(lambda *values: _Batches(values), *outputs)
+    return keras.tree.map_structure(lambda *values: _Batches(values), *outputs)
 
 
 def call_per_batch(network: keras.Model, batches: Sequence[Any],
                    training: bool | None = None) -> list[Any]:
     """``[network(batch, training=training) for batch in batches]``, Dense layers called once.
 
-    For a single-input Keras functional model, each Dense layer is called once on all
-    batches' rows (equal outputs to float32 round-off, one kernel-gradient product; Keras'
-    own ``Dense`` on the concatenated rows); every other layer once per batch, in order. Any
+    For a single-input Keras functional model with vaegan_tf's ``Dense`` layers (the fast
+    paths on), each Dense layer is called once on all batches' rows (equal outputs to float32
+    round-off, one kernel-gradient product); every other layer once per batch, in order. Any
     other model is simply called once per batch.
 
     Args:
-        network: The network (a single-input functional ``keras.Model`` to gain anything).
+        network: The network.
         batches: The batches, each a valid input of ``network``.
         training: Passed to every layer that takes it, as ``network(...)`` would.
 
@@ -77,12 +70,10 @@ def call_per_batch(network: keras.Model, batches: Sequence[Any],
         >>> discriminator = build_discriminator(get_preset("mnist"))
         >>> real, fake = call_per_batch(discriminator, [images, fakes], training=True)
     """
-    if (not isinstance(network, keras.src.models.Functional) or len(network.inputs) != 1
-            or len(batches) < 2):
+    if (not private_api.is_functional(network) or len(network.inputs) != 1
+            or len(batches) < 2 or not any(isinstance(layer, Dense) for layer in network.layers)):
         return [network(batch, training=training) for batch in batches]
-    outputs = network._run_through_graph(
-        [_Batches(batches)],
-        operation_fn=lambda layer: layer,
-        call_fn=lambda layer, *args, **kwargs: _call_layer(layer, training, args, kwargs),
-    )
+    outputs = private_api.run_through_graph(
+        network, [_Batches(batches)],
+        lambda layer, *args, **kwargs: _call_layer(layer, training, args, kwargs))
     return [_batch(outputs, index) for index in range(len(batches))]

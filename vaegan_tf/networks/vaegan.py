@@ -13,20 +13,14 @@ import math
 import keras
 from keras import layers
 
-from vaegan_tf.layers import (
-    BatchNormalization,
-    Conv2D,
-    Conv2DTranspose,
-    Dense,
-    LeakyReLU,
-    MinibatchDiscrimination,
-)
+from vaegan_tf.fast_paths import layer_types
+from vaegan_tf.layers import MinibatchDiscrimination
 from vaegan_tf.presets import VAEGANPreset
 
 
 def _activation(name: str, slope: float) -> keras.layers.Layer | None:
     if name == "leaky_relu":
-        return LeakyReLU(negative_slope=slope)
+        return layers.LeakyReLU(negative_slope=slope)
     if name == "relu":
         return layers.ReLU()
     if name == "linear":
@@ -41,14 +35,15 @@ def _conv_block(
 
     Returns the flattened output and the flattened tensor at ``preset.feature_tap``.
     """
+    kinds = layer_types()
     first_filters, second_filters = preset.conv_filters
-    x = Conv2D(
+    x = kinds.Conv2D(
         first_filters, preset.conv_kernel_size, strides=2, padding="valid",
         activation=_activation(preset.first_conv_activation, preset.leaky_relu_slope),
     )(inputs)
-    conv = Conv2D(second_filters, preset.conv_kernel_size, strides=2, padding="valid")(x)
-    batch_norm = BatchNormalization()(conv)
-    output = layers.Flatten()(LeakyReLU(negative_slope=preset.leaky_relu_slope)(batch_norm))
+    conv = kinds.Conv2D(second_filters, preset.conv_kernel_size, strides=2, padding="valid")(x)
+    batch_norm = kinds.BatchNormalization()(conv)
+    output = layers.Flatten()(layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(batch_norm))
     taps = {"conv": conv, "batch_norm": batch_norm}
     features = output if preset.feature_tap == "activation" else layers.Flatten()(
         taps[preset.feature_tap]
@@ -60,8 +55,9 @@ def _dense_block(
     inputs: keras.KerasTensor, units: int, activation: str, slope: float
 ) -> keras.KerasTensor:
     """Dense → BN → activation."""
-    x = Dense(units)(inputs)
-    x = BatchNormalization()(x)
+    kinds = layer_types()
+    x = kinds.Dense(units)(inputs)
+    x = kinds.BatchNormalization()(x)
     return _activation(activation, slope)(x)
 
 
@@ -75,7 +71,7 @@ def build_encoder(preset: VAEGANPreset) -> keras.Model:
     inputs = keras.Input(preset.image_shape, name="encoder_inp")
     trunk, _ = _conv_block(inputs, preset)
     x = _dense_block(trunk, preset.dense_units, "leaky_relu", preset.leaky_relu_slope)
-    outputs = Dense(2 * preset.latent_dim)(x)
+    outputs = layer_types().Dense(2 * preset.latent_dim)(x)
     return keras.Model(inputs, outputs, name="encoder")
 
 
@@ -86,15 +82,17 @@ def build_decoder(preset: VAEGANPreset) -> keras.Model:
         >>> build_decoder(get_preset("mnist")).output_shape
         (None, 28, 28, 1)
     """
+    kinds = layer_types()
     first_kernel, second_kernel = preset.decoder_kernel_sizes
     inputs = keras.Input((preset.latent_dim,), name="decoder_inp")
     x = _dense_block(inputs, preset.dense_units, "relu", preset.leaky_relu_slope)
     x = _dense_block(x, math.prod(preset.decoder_base_shape), "relu", preset.leaky_relu_slope)
     x = layers.Reshape(preset.decoder_base_shape)(x)
-    x = Conv2DTranspose(preset.decoder_filters, first_kernel, strides=2, padding="valid")(x)
-    x = BatchNormalization()(x)
+    x = kinds.Conv2DTranspose(preset.decoder_filters, first_kernel, strides=2,
+                              padding="valid")(x)
+    x = kinds.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    outputs = Conv2DTranspose(
+    outputs = kinds.Conv2DTranspose(
         preset.image_shape[-1], second_kernel, strides=2, padding="valid",
         activation=preset.output_activation,
     )(x)
@@ -128,5 +126,5 @@ def build_discriminator(preset: VAEGANPreset) -> keras.Model:
     if preset.discriminator_dropout:
         trunk = layers.Dropout(preset.discriminator_dropout)(trunk)
     x = _dense_block(trunk, preset.dense_units, "leaky_relu", preset.leaky_relu_slope)
-    probability = Dense(1, activation="sigmoid", name="prob")(x)
+    probability = layer_types().Dense(1, activation="sigmoid", name="prob")(x)
     return keras.Model(inputs, [probability, features], name="discriminator")
