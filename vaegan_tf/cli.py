@@ -103,7 +103,7 @@ def add_training_arguments(
         f"{preset.sample_every} for {preset.name})",
     )
     parser.add_argument(
-        "--learning-rate", type=float, default=None,
+        "--learning-rate", type=positive_float, default=None,
         help=f"initial learning rate of every network's optimizer (default: the preset's, "
         f"{preset.learning_rate:g})",
     )
@@ -208,6 +208,24 @@ def check_writable(path: str | os.PathLike, option: str) -> Path:
     return path
 
 
+def check_output(path: str | os.PathLike, option: str, own: tuple[str, ...] = ()) -> Path:
+    """``path`` unless writing it would replace a file that a run directory's training writes
+    (``run_directory.run_owned``: its history, config, grids, model, backups, ...); a command's
+    own file there (``own``: names, e.g. ``number.gif`` for ``gif``) is allowed.
+
+    Raises:
+        ValueError: naming the run directory; pick another path.
+    """
+    from vaegan_tf.run_directory import run_owned
+
+    path = Path(path)
+    run = run_owned(path)
+    if run is not None and path.name not in own:
+        raise ValueError(f"{option} {path} is a file of the run directory {run} (its training "
+                         "writes it); write elsewhere")
+    return path
+
+
 def seed(text: str) -> int:
     """An argparse type: a random seed, 0 to 2**32 - 1 (what NumPy's generators accept)."""
     value = int(text)
@@ -222,6 +240,27 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above zero."""
+    value = float(text)
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def at_most(maximum: int, why: str) -> typing.Callable[[str], int]:
+    """An argparse type: a positive integer up to ``maximum``, ``why`` saying why not more (a
+    count of images a command makes in memory: refused up front, not by running out of it)."""
+
+    def count(text: str) -> int:
+        value = positive_int(text)
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"at most {maximum:,} ({why}), got {value:,}")
+        return value
+
+    return count
 
 
 def add_face_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -477,6 +516,35 @@ def prepare_run_directory(args: argparse.Namespace, preset: PresetBase) -> int |
               file=sys.stderr)
         return 2
     return None
+
+
+def check_same_data(args: argparse.Namespace, source: str) -> None:
+    """Refuses to resume the run in ``args.out`` on other data than it trained on: another
+    data source (``source``, as ``commands.train.load_data`` describes it) or another
+    ``--limit`` than its ``config.json`` records, unless ``args.allow_other_data``. A fresh
+    run (no backup, or ``--overwrite``) is not checked.
+
+    Raises:
+        ValueError: naming both sources.
+    """
+    import json
+
+    from vaegan_tf.callbacks import RunBackup
+    from vaegan_tf.training import BACKUP
+
+    if args.overwrite or getattr(args, "allow_other_data", False) or RunBackup.read_state(
+            Path(args.out) / BACKUP) is None:
+        return
+    try:
+        recorded = json.loads((Path(args.out) / "config.json").read_text())["run"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no record of what it trained on: nothing to compare with
+    for key, now, option in (("data", source, "--data"), ("limit", args.limit, "--limit")):
+        if key in recorded and recorded[key] != now:
+            raise ValueError(
+                f"{args.out} trained on {option} {recorded[key]}, not {now}: resuming would "
+                "mix both in one history; give the same data, use another --out, or pass "
+                "--allow-other-data if the change is meant")
 
 
 def train_and_report(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import fnmatch
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -103,14 +105,58 @@ PARTIAL_PATTERN = ".partial-*"
 """Temporary files of ``callbacks.write_atomically``, renamed when complete; one left behind
 was being written when its process died."""
 
+KERAS_TEMPORARY = re.compile(r"tmp[a-z0-9_]{8}")
+"""The name of the HDF5 file Keras streams a ``.keras`` file's weights through beside it
+(``tempfile.NamedTemporaryFile``); one left behind was being written when its process died."""
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _leftover(path: Path) -> bool:
+    if fnmatch.fnmatch(path.name, PARTIAL_PATTERN):
+        return True
+    if not KERAS_TEMPORARY.fullmatch(path.name) or not path.is_file():
+        return False
+    with open(path, "rb") as file:
+        return file.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+
 
 def remove_partial_files(directory: str | os.PathLike) -> list[Path]:
-    """Deletes the ``.partial-*`` files in ``directory`` and its sub-folders (``best/``,
-    ``backup/``, ``latest/``, ``epochs/epoch_XXXX/``) and returns them. Call it holding the
+    """Deletes the temporary files of interrupted saves in ``directory`` and its sub-folders
+    (``best/``, ``backup/``, ``latest/``, ``epochs/epoch_XXXX/``): ``.partial-*`` files, and
+    Keras' ``tmpXXXXXXXX`` weight files (HDF5), and returns them. Call it holding the
     directory's lock: then no other process can be writing them."""
     folder = Path(directory)
-    leftovers = [*folder.glob(PARTIAL_PATTERN), *folder.glob(f"*/{PARTIAL_PATTERN}"),
-                 *folder.glob(f"*/*/{PARTIAL_PATTERN}")]
+    leftovers = [path for pattern in ("*", "*/*", "*/*/*") for path in folder.glob(pattern)
+                 if _leftover(path)]
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers
+
+
+RUN_FILES = ("config.json", "history.csv", "history.json", "losses.png", "learning_rates.png",
+             "model.keras", "metrics.json", "split.json", "number.gif", "image_at_epoch_*.png",
+             LOCK)
+"""What training writes at the top of a run directory (``run_owned`` also counts everything
+in its folders ``RUN_FOLDERS``)."""
+RUN_FOLDERS = ("backup", "best", "latest", "epochs", "logs")
+
+
+def run_owned(path: str | os.PathLike) -> Path | None:
+    """The run directory whose training wrote (or will write) ``path``, or None: ``path`` is
+    one of ``RUN_FILES`` in a folder holding a run's ``config.json``, or lies in one of its
+    ``RUN_FOLDERS``."""
+    path = Path(path).resolve()
+    for depth, folder in enumerate(path.parents):
+        if depth > 3:
+            return None
+        try:
+            is_run = "run" in json.loads((folder / "config.json").read_text())
+        except (OSError, ValueError, TypeError):
+            continue
+        if not is_run:
+            continue
+        relative = path.relative_to(folder).parts
+        owned = (len(relative) > 1 and relative[0] in RUN_FOLDERS) or (
+            len(relative) == 1 and any(fnmatch.fnmatch(relative[0], name) for name in RUN_FILES))
+        return folder if owned else None
+    return None

@@ -125,7 +125,7 @@ def check_seed_generators(state: dict[str, Any], model: keras.Model,
 def check_fingerprint(state: dict[str, Any], fingerprint: Any, backup_dir: str | os.PathLike,
                       defaults: Mapping[str, Any] | None = None) -> None:
     """Raises ``ValueError`` naming the first difference if the backup ``state`` was made with
-    another ``fingerprint`` (e.g. another preset field or seed).
+    another ``fingerprint``: another preset (by name), else another preset field or seed.
 
     A field the backup does not record (one added to the presets after it was made) counts as
     equal when the run has it at its default (``defaults``, as JSON), so old backups resume.
@@ -134,6 +134,11 @@ def check_fingerprint(state: dict[str, Any], fingerprint: Any, backup_dir: str |
     if saved == expected:
         return
     if isinstance(saved, dict) and isinstance(expected, dict):
+        if "name" in saved and saved["name"] != expected.get("name"):
+            raise ValueError(
+                f"{backup_dir} backs up a run of the preset {saved['name']!r}, not "
+                f"{expected.get('name')!r}; use another run directory, or delete "
+                f"{backup_dir} to start over")
         defaults = _json_normal(dict(defaults or {}))
         for key in sorted(saved.keys() | expected.keys()):
             if key not in saved and key in defaults and expected.get(key) == defaults[key]:

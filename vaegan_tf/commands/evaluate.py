@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     source.add_argument("--real-data", action="store_true",
                         help="with --classifier: score the first --samples training images of "
                         "--data (the floor of that data)")
-    parser.add_argument("--samples", type=cli.positive_int, default=10000,
+    parser.add_argument("--samples", type=cli.at_most(
+                            100_000, "the scores settle long before; 50 000 is the usual FID "
+                            "count, and the samples are held in memory"), default=10000,
                         help="prior samples to draw from --model (digits for --real-mnist)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the sampled latents")
     parser.add_argument("--reference", default=None,
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         Path(args.model).parent if args.model else Path(".")) / "evaluation.json"
     try:
         if args.json or out.parent.is_dir():  # else the missing --model is the error to show
-            cli.check_writable(out, "--json")
+            cli.check_writable(cli.check_output(out, "--json"), "--json")
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -21,10 +21,14 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser.add_argument("--pattern", default="image_at_epoch_*.png", help="glob of the grids")
     parser.add_argument("--out", type=Path, default=None,
                         help="GIF path (default: FOLDER/number.gif)")
-    parser.add_argument("--frame-ms", type=int, default=FRAME_DURATION_MS,
+    parser.add_argument("--frame-ms", type=cli.positive_int, default=FRAME_DURATION_MS,
                         help="display time of each frame")
     args = parser.parse_args(argv)
     output = args.out or args.folder / "number.gif"
+    try:
+        cli.check_output(output, "--out", own=("number.gif",))
+    except ValueError as error:
+        parser.error(str(error))
     try:
         path = render_gif(args.folder, output, pattern=args.pattern,
                           frame_duration_ms=args.frame_ms)

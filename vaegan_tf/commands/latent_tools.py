@@ -26,6 +26,12 @@ import numpy as np
 from vaegan_tf import cli, data, latent
 from vaegan_tf.plotting import save_image_grid
 
+# The images of one output are made in memory: counts are bounded up front (64×64 RGB float32
+# images are 48 KiB each: a full grid 192 MiB, a full GIF 96 MiB before encoding).
+GRID_LIMIT, GRID_WHY = 4096, "one grid image of 64x64 samples"
+STRIP_LIMIT, STRIP_WHY = 512, "one strip image"
+FRAME_LIMIT, FRAME_WHY = 2048, "one GIF's frames are made in memory"
+
 
 def _parser(prog: str | None, description: str, out: str) -> argparse.ArgumentParser:
     parser = cli.ArgumentParser(prog=prog, description=description,
@@ -87,6 +93,11 @@ def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | 
 
 def _run(parser: argparse.ArgumentParser, argv: list[str] | None, work: Any) -> int:
     args = parser.parse_args(argv)
+    try:
+        for path in (Path(args.out), Path(args.out).with_suffix(".gif")):
+            cli.check_output(path, "--out")
+    except ValueError as error:
+        parser.error(str(error))
     cli.start_tensorflow(args)
     try:
         written = work(args, cli.load_model(args.model))
@@ -102,7 +113,8 @@ def sample(argv: list[str] | None = None, prog: str | None = None) -> int:
     """A grid of prior samples."""
     parser = _parser(prog, "Decode prior draws into a grid (4x4: the original's 288x288 PNG).",
                      "samples.png")
-    parser.add_argument("--n", type=cli.positive_int, default=16, help="samples")
+    parser.add_argument("--n", type=cli.at_most(GRID_LIMIT, GRID_WHY), default=16,
+                        help="samples")
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
         images = np.asarray(model.sample(args.n, seed=args.seed))
@@ -117,7 +129,8 @@ def reconstruct(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser = _parser(prog, "Originals (top row) and their reconstructions (bottom row).",
                      "reconstructions.png")
     _add_data(parser)
-    parser.add_argument("--n", type=cli.positive_int, default=10, help="images")
+    parser.add_argument("--n", type=cli.at_most(STRIP_LIMIT, STRIP_WHY), default=10,
+                        help="images")
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
         images, _ = _examples(model, args.data)
@@ -138,7 +151,8 @@ def interpolate(argv: list[str] | None = None, prog: str | None = None) -> int:
                         help="models with an encoder: indices of the two images in the data "
                         "(default: 0 1); models without one interpolate between two prior "
                         "draws of --seed")
-    parser.add_argument("--steps", type=cli.positive_int, default=10, help="codes in the strip")
+    parser.add_argument("--steps", type=cli.at_most(STRIP_LIMIT, STRIP_WHY), default=10,
+                        help="codes in the strip")
     parser.add_argument("--method", choices=("linear", "slerp"), default="linear")
     _add_label(parser)
 
@@ -170,7 +184,8 @@ def interpolate(argv: list[str] | None = None, prog: str | None = None) -> int:
 def walk(argv: list[str] | None = None, prog: str | None = None) -> int:
     """A GIF of a smooth random walk through the prior."""
     parser = _parser(prog, "A GIF of a smooth random walk through the prior.", "walk.gif")
-    parser.add_argument("--steps", type=cli.positive_int, default=60, help="frames")
+    parser.add_argument("--steps", type=cli.at_most(FRAME_LIMIT, FRAME_WHY), default=60,
+                        help="frames")
     parser.add_argument("--step-size", type=float, default=0.2,
                         help="innovation per step, in (0, 1)")
     _add_label(parser)
@@ -203,7 +218,8 @@ def arithmetic(argv: list[str] | None = None, prog: str | None = None) -> int:
                         help="faces: images to encode for the attribute vector")
     parser.add_argument("--center-crop", type=cli.positive_int, default=None,
                         help="faces: central square to cut before resizing (160 for CelebA)")
-    parser.add_argument("--n", type=cli.positive_int, default=8, help="examples")
+    parser.add_argument("--n", type=cli.at_most(STRIP_LIMIT, STRIP_WHY), default=8,
+                        help="examples")
 
     def work(args: argparse.Namespace, model: Any) -> list[Path]:
         _require_encoder(model)

@@ -87,11 +87,16 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
         "given as well win, e.g. a larger --epochs); running the same command again on the "
         "same --out continues it too",
     )
+    parser.add_argument(
+        "--allow-other-data", action="store_true",
+        help="resume on other --data or --limit than the run trained on so far (refused by "
+        "default: its history would mix both)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="JSON or YAML mapping of preset fields to values (--set wins)")
     cli.add_training_arguments(parser, PRESETS[default_preset], out=None)
     parser.add_argument("--limit", type=cli.positive_int, default=None,
-                        help="MNIST: use only the first N digits of each split (default: all)")
+                        help="use only the first N images of each split (training and "
+                        "validation) of any data but lfw-mini and TFDS celeb_a (default: all)")
     parser.add_argument("--no-validation", action="store_true",
                         help="MNIST: skip the per-epoch validation on the 10k test digits")
     cli.add_center_crop_argument(parser)
@@ -161,7 +166,9 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
             rest = argv[:position] + argv[position + 2:]
         argv = resumed_argv(parser, args.resume, rest)
         args = parser.parse_args(argv)
-    args.argv = argv  # recorded in config.json; what --resume replays
+    # recorded in config.json, what --resume replays (a data change is allowed once, not for
+    # every later resume)
+    args.argv = [item for item in argv if item != "--allow-other-data"]
     base = PRESETS[args.preset]
     if args.config is not None:
         try:
@@ -222,17 +229,20 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
             args.data, preset.image_shape, preset.images_per_step, preset.batch_size,
             seed=args.seed, limit=args.limit, value_range=preset.data_range,
             with_labels=bool(getattr(preset, "num_classes", 0)),
+            num_classes=getattr(preset, "num_classes", 0),
             validation_fraction=args.validation_fraction,
             split_file=Path(args.out) / "split.json")
         return train_data, None if args.no_validation else validation_data, source
     if is_mnist(preset):
-        labels = bool(getattr(preset, "num_classes", 0))
+        classes = getattr(preset, "num_classes", 0)
         train_data = data.mnist("train", batch_size=preset.images_per_step, limit=args.limit,
                                 seed=args.seed, value_range=preset.data_range,
-                                with_labels=labels, data_dir=args.data)
+                                with_labels=bool(classes), data_dir=args.data,
+                                num_classes=classes)
         validation_data = None if args.no_validation else data.mnist(
             "test", batch_size=preset.batch_size, limit=args.limit,
-            value_range=preset.data_range, with_labels=labels, data_dir=args.data)
+            value_range=preset.data_range, with_labels=bool(classes), data_dir=args.data,
+            num_classes=classes)
         kind, path = data.locate_mnist(args.data)
         return train_data, validation_data, f"{kind}:{path}"
     source = args.data or data.LFW_MINI
@@ -241,7 +251,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, str]:
         source, image_size=preset.image_shape[0], batch_size=preset.images_per_step,
         seed=args.seed, validation_fraction=args.validation_fraction,
         center_crop=args.center_crop, value_range=preset.data_range,
-        split_file=Path(args.out) / "split.json",
+        split_file=Path(args.out) / "split.json", limit=args.limit,
         **({} if attributes is None else {"attributes": attributes}),
     )
     return train_data, validation_data, str(source) + (
@@ -331,6 +341,11 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
             train_data, validation_data, source = load_data(args)
             check_training_steps(train_data, args.preset)
         except (OSError, ValueError, ImportError, MemoryError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        try:
+            cli.check_same_data(args, source)
+        except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(f"Data: {source}")

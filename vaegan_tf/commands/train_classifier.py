@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
                         help="H,W,C the images are converted to (the model preset's shape)")
     parser.add_argument("--epochs", type=cli.positive_int, default=4)
     parser.add_argument("--batch-size", type=cli.positive_int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=cli.positive_float, default=1e-3)
     parser.add_argument("--seed", type=cli.seed, default=0)
     parser.add_argument("--validation-fraction", type=float, default=0.15,
                         help="held out for the accuracy when the data has no test split")
@@ -45,6 +45,10 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
                         help="do not write weights below this test accuracy")
     cli.add_verbose_argument(parser)
     args = parser.parse_args(argv)
+    if not 0.0 <= args.min_accuracy <= 1.0:
+        parser.error(f"--min-accuracy must be in [0, 1], got {args.min_accuracy}")
+    if not 0.0 < args.validation_fraction < 1.0:
+        parser.error(f"--validation-fraction must be in (0, 1), got {args.validation_fraction}")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", args.name):
         parser.error(f"--name must be lower-case letters, digits and _, got {args.name!r}")
     try:

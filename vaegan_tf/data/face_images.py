@@ -358,6 +358,7 @@ def image_folder(
     split_file: str | os.PathLike | None = None,
     attributes: str | os.PathLike | None = None,
     channels: int = 3,
+    limit: int | None = None,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """Training and validation batches of the images under ``path``.
 
@@ -378,6 +379,8 @@ def image_folder(
             (by file name): the batches are then ``(images, attributes)`` with one float32
             0/1 value per attribute (``celeba_attributes``), for conditional models.
         channels: 3 (RGB) or 1 (gray: images are converted, e.g. for 28×28×1 presets).
+        limit: Use only the first ``limit`` images of each split (as ``--limit`` does for
+            arrays); not for a TFDS celeb_a directory (``ValueError``).
 
     Returns:
         ``(train_ds, val_ds)`` of float32 ``(batch, image_size, image_size, 3)`` (and the
@@ -394,17 +397,19 @@ def image_folder(
     folder = Path(path)
     celeb_a = _tfds_celeb_a_directory(folder) if folder.is_dir() else None
     if celeb_a is not None:
-        if attributes is not None or channels != 3:
-            raise ValueError(f"{folder} is a TFDS celeb_a directory; attributes= and "
-                             "channels= apply to image folders")
+        if attributes is not None or channels != 3 or limit is not None:
+            raise ValueError(f"{folder} is a TFDS celeb_a directory; attributes=, channels= "
+                             "and limit= (--limit) apply to image folders")
         return _tfds_celeb_a(celeb_a, image_size, batch_size, center_crop, seed, value_range,
                              cache, split_file)
+    if limit is not None and limit <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
     split = split_image_folder(folder, seed, validation_fraction, validation_size)
-    _check_batch(str(folder), len(split.train), batch_size)
+    _check_batch(str(folder), len(split.train[:limit]), batch_size)
     if split_file is not None:
         split.write(split_file)
     datasets = []
-    for names, training in ((split.train, True), (split.validation, False)):
+    for names, training in ((split.train[:limit], True), (split.validation[:limit], False)):
         if not names:
             datasets.append(None)
             continue
@@ -475,8 +480,10 @@ def load_faces(
     ``center_crop`` and ``cache`` do not apply to lfw-mini (already cropped, always cached).
     """
     if str(data) == LFW_MINI:
-        kwargs.pop("center_crop", None)
-        kwargs.pop("cache", None)
+        if kwargs.get("limit") is not None:
+            raise ValueError("--limit applies to your own data; lfw-mini is 100 faces")
+        for option in ("center_crop", "cache", "limit"):
+            kwargs.pop(option, None)
         return lfw_mini(**kwargs)
     return image_folder(data, **kwargs)
 

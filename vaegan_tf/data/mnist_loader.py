@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from vaegan_tf.data.locations import prepared_tfds_mnist
-from vaegan_tf.data.pipeline import EpochShuffle, prefetched, scale_images
+from vaegan_tf.data.pipeline import EpochShuffle, check_labels, prefetched, scale_images
 
 Split = Literal["train", "test"]
 
@@ -235,6 +235,7 @@ def mnist(
     with_labels: bool = False,
     drop_remainder: bool | None = None,
     data_dir: str | os.PathLike | None = None,
+    num_classes: int = 0,
 ) -> tf.data.Dataset:
     """MNIST as a batched, prefetched ``tf.data.Dataset`` of 28×28×1 float32 images.
 
@@ -251,6 +252,8 @@ def mnist(
             weigh its few images as much as a full one; 60 000 / 100 leaves no remainder) and
             False for ``test`` (every validation image counts).
         data_dir: A TFDS data directory to look in first (see ``load_mnist``).
+        num_classes: With ``with_labels``: the model's classes; labels outside 0 to
+            ``num_classes - 1`` raise ``ValueError`` (a 3-class model on the 10 digits).
 
     Example:
         >>> batch = next(iter(mnist("test", batch_size=16, limit=32)))
@@ -263,7 +266,8 @@ def mnist(
         drop_remainder = split == "train"
     return arrays_dataset(load_mnist(split, data_dir=data_dir), batch_size, limit=limit,
                           shuffle=shuffle, seed=seed, value_range=value_range,
-                          with_labels=with_labels, drop_remainder=drop_remainder)
+                          with_labels=with_labels, num_classes=num_classes,
+                          drop_remainder=drop_remainder)
 
 
 def arrays_dataset(
@@ -276,13 +280,20 @@ def arrays_dataset(
     seed: int | None = None,
     value_range: tuple[float, float] = (-1.0, 1.0),
     with_labels: bool = False,
+    num_classes: int = 0,
     drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """uint8 image arrays (N, H, W) or (N, H, W, C) as batches of float32 in ``value_range``.
 
     With ``image_shape`` the images are resized (bilinear) and converted between gray and RGB
-    to it; ``with_labels`` yields ``(images, labels)`` (the arrays must have labels). Shuffling
-    is an ``EpochShuffle`` (the order is a function of seed and epoch, so resume sees it).
+    to it; ``with_labels`` yields ``(images, labels)`` (the arrays must have labels; with
+    ``num_classes`` they must be class indices 0 to ``num_classes - 1``, checked here).
+    Shuffling is an ``EpochShuffle`` (the order is a function of seed and epoch, so resume
+    sees it).
+
+    Raises:
+        ValueError: no labels where they are asked for, or labels outside the classes (the
+            message names the source, the offending values and their count).
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -293,6 +304,9 @@ def arrays_dataset(
     images = arrays.images[:limit]
     images = images[..., np.newaxis] if images.ndim == 3 else images
     labels = np.zeros(len(images), np.int64) if arrays.labels is None else arrays.labels[:limit]
+    if with_labels and num_classes:
+        check_labels(labels, num_classes, num_classes, arrays.source)
+        labels = labels.astype(np.int64)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     order = EpochShuffle(seed) if shuffle else None
     if order is not None:

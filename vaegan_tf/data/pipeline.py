@@ -124,13 +124,59 @@ def prefetched(dataset: tf.data.Dataset, order: EpochShuffle | None) -> tf.data.
 RANGE_CHECK = "vaegan_tf: a training batch outside the data range of the model"
 """The message of ``checked_batches``' assertion (how ``fit`` recognises its error)."""
 
+LABEL_CHECK = "vaegan_tf: a training batch with labels the model has no condition for"
+"""The message of ``checked_batches``' label assertion."""
 
-def checked_batches(dataset: tf.data.Dataset, value_range: tuple[float, float]
-                    ) -> tf.data.Dataset:
+
+def label_problem(labels: Any, num_classes: int, condition_dim: int) -> str | None:
+    """What makes ``labels`` unfit for a model conditioned on ``num_classes`` classes (class
+    indices: integers 0 to ``num_classes - 1``) or, with ``num_classes`` 0, on attribute
+    vectors of ``condition_dim`` values in [0, 1]; None when they fit.
+
+    Example:
+        >>> label_problem(np.array([0, 3, 10, 11]), 10, 10)
+        '2 label(s) are not class indices 0-9: [10, 11]'
+    """
+    values = np.asarray(labels)
+    if num_classes:
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            return (f"labels of shape {values.shape}: expected one class index per image "
+                    f"(0-{num_classes - 1})")
+        numbers = values.astype(np.float64)
+        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < 0) | (
+            numbers >= num_classes)
+        what = f"class indices 0-{num_classes - 1}"
+    else:
+        if values.ndim != 2 or values.shape[1] != condition_dim:
+            return (f"labels of shape {values.shape}: expected attribute vectors of "
+                    f"{condition_dim} values, shape (N, {condition_dim})")
+        numbers = values.astype(np.float64)
+        bad = ~np.isfinite(numbers) | (numbers < 0) | (numbers > 1)
+        what = "attribute values in [0, 1]"
+    if not bad.any():
+        return None
+    shown = np.unique(values[bad]).tolist()
+    listed = shown[:8] + (["..."] if len(shown) > 8 else [])
+    return f"{int(bad.sum())} label(s) are not {what}: [{', '.join(map(str, listed))}]"
+
+
+def check_labels(labels: Any, num_classes: int, condition_dim: int, source: str) -> None:
+    """Raises ``ValueError`` naming ``source`` where ``label_problem`` finds one."""
+    problem = label_problem(labels, num_classes, condition_dim)
+    if problem is not None:
+        raise ValueError(f"{source}: {problem}")
+
+
+def checked_batches(dataset: tf.data.Dataset, value_range: tuple[float, float],
+                    num_classes: int = 0) -> tf.data.Dataset:
     """``dataset`` with each batch's values checked as it is drawn (``fit`` uses it): a batch
     outside ``value_range`` (0-255 floats), or a batch of [0, 1] values for a model whose
     range is [-1, 1], fails with an ``InvalidArgumentError`` carrying ``RANGE_CHECK`` and the
-    batch's smallest and largest value. Checking while training reads the batches changes
+    batch's smallest and largest value; with ``num_classes``, a batch whose labels are not
+    class indices 0 to ``num_classes - 1`` fails carrying ``LABEL_CHECK``, their count and
+    the smallest and largest label. Checking while training reads the batches changes
     nothing about their order, which drawing one beforehand would (it advances the shuffle
     state of some datasets)."""
     low, high = value_range
@@ -141,9 +187,17 @@ def checked_batches(dataset: tf.data.Dataset, value_range: tuple[float, float]
         smallest, largest = tf.reduce_min(images), tf.reduce_max(images)
         outside = tf.logical_or(smallest < low - margin, largest > high + margin)
         unit = tf.logical_and(smallest >= 0.0, largest > 0.0) if low < 0.0 else False
-        assertion = tf.debugging.Assert(tf.logical_not(tf.logical_or(outside, unit)),
-                                        [RANGE_CHECK, smallest, largest])
-        with tf.control_dependencies([assertion]):
+        assertions = [tf.debugging.Assert(tf.logical_not(tf.logical_or(outside, unit)),
+                                          [RANGE_CHECK, smallest, largest])]
+        if num_classes and len(element) > 1:
+            labels = tf.cast(element[1], tf.float64)
+            bad = tf.logical_or(tf.logical_or(labels < 0, labels >= num_classes),
+                                tf.not_equal(labels, tf.round(labels)))
+            assertions.append(tf.debugging.Assert(
+                tf.logical_not(tf.reduce_any(bad)),
+                [LABEL_CHECK, tf.reduce_sum(tf.cast(bad, tf.int64)), tf.reduce_min(labels),
+                 tf.reduce_max(labels)]))
+        with tf.control_dependencies(assertions):
             images = tf.identity(images)
         return (images, *element[1:]) if len(element) > 1 else images
 

@@ -157,7 +157,9 @@ def _checked(images: np.ndarray, labels: np.ndarray | None, source: str) -> Mnis
                              f"[{images.min()}, {images.max()}]")
         images = np.round(images * (255.0 if images.max() <= 1.0 else 1.0)).astype(np.uint8)
     if labels is not None:
-        labels = np.asarray(labels).reshape(-1).astype(np.int64)
+        labels = np.asarray(labels).reshape(-1)
+        if np.issubdtype(labels.dtype, np.number) and np.array_equal(labels, np.round(labels)):
+            labels = labels.astype(np.int64)  # float labels that are not whole stay as they are
         if len(labels) != len(images):
             raise ValueError(f"{source}: {len(labels)} labels for {len(images)} images")
     return MnistArrays(images, labels, source)
@@ -173,6 +175,7 @@ def user_datasets(
     limit: int | None = None,
     value_range: tuple[float, float] = (-1.0, 1.0),
     with_labels: bool = False,
+    num_classes: int = 0,
     validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
     split_file: str | os.PathLike | None = None,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None, str]:
@@ -185,7 +188,8 @@ def user_datasets(
 
     Raises:
         ValueError, FileNotFoundError: nothing of an accepted format at ``path`` (the message
-            says what was found and what is accepted), or labels asked of data without any.
+            says what was found and what is accepted), labels asked of data without any, or
+            labels that are not class indices 0 to ``num_classes - 1``.
     """
     source = Path(path)
     tfds_name = str(path).startswith(TFDS_PREFIX)
@@ -204,7 +208,7 @@ def user_datasets(
         train, validation = image_folder(
             source, image_size=height, batch_size=batch_size, seed=seed,
             validation_fraction=validation_fraction, value_range=value_range,
-            split_file=split_file, channels=channels)
+            split_file=split_file, channels=channels, limit=limit)
         return train, validation, f"images:{source}"
     if splits is None:
         found = "a file" if source.is_file() else (
@@ -218,7 +222,8 @@ def user_datasets(
                                                       validation_fraction)
         validation_arrays = _subset(train_arrays, validation_index)
         train_arrays = _subset(train_arrays, train_index)
-    common = {"value_range": value_range, "with_labels": with_labels, "limit": limit}
+    common = {"value_range": value_range, "with_labels": with_labels, "limit": limit,
+              "num_classes": num_classes}
     train = arrays_dataset(train_arrays, batch_size, image_shape, shuffle=True, seed=seed,
                            drop_remainder=True, **common)
     validation = arrays_dataset(validation_arrays, validation_batch_size, image_shape,

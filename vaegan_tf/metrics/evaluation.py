@@ -177,11 +177,18 @@ def sample_classes(model: Any, samples: int) -> np.ndarray | None:
     return np.arange(samples) % model.num_classes if model.num_classes else None
 
 
+MAX_SAMPLE_BYTES = 2 * 2**30
+"""The most sample memory ``generate`` holds (100 000 MNIST digits take 0.3 GiB)."""
+
+
 def generate(model: Any, samples: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
     """``samples`` prior samples from a model as a NumPy array in its data range; a
     class-conditional model's sample ``i`` is of class ``sample_classes(model, samples)[i]``.
 
     Batch ``i`` uses seed ``seed + i``, so the same model, count and seed give the same images.
+
+    Raises:
+        ValueError: the samples would take more than ``MAX_SAMPLE_BYTES`` (after one batch).
     """
     classes = sample_classes(model, samples)
     batches = []
@@ -190,6 +197,11 @@ def generate(model: Any, samples: int, seed: int = 0, batch_size: int = 500) -> 
         batches.append(np.asarray(model.sample(
             stop - start, seed=seed + index,
             conditions=None if classes is None else classes[start:stop])))
+        needed = samples * batches[0][0].nbytes
+        if needed > MAX_SAMPLE_BYTES:
+            raise ValueError(f"{samples:,} samples of {batches[0].shape[1:]} would take "
+                             f"{needed / 2**30:.1f} GiB; at most {MAX_SAMPLE_BYTES // 2**30} GiB "
+                             "of samples are held in memory: draw fewer")
     return np.concatenate(batches)
 
 
