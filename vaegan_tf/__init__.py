@@ -14,7 +14,7 @@ from typing import Any
 # They only take effect if set before TensorFlow is first imported; a user's own setting wins.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "vaegan_tf.adversarial": ("AdversarialModel",),

@@ -1,8 +1,7 @@
 """``python -m vaegan_tf`` / ``vaegan-tf``: one command line for training and evaluation.
 
-Subcommands: ``train``, ``evaluate``, ``gif``, ``train-classifier``, ``sample``,
-``reconstruct``, ``interpolate``, ``walk``, ``arithmetic``; ``vaegan-tf SUBCOMMAND --help``
-shows each one's options with their defaults.
+Subcommands: ``SUBCOMMANDS`` below (``vaegan-tf --help`` lists them);
+``vaegan-tf SUBCOMMAND --help`` shows each one's options with their defaults.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ SUBCOMMANDS = {  # name: (module in vaegan_tf.commands, function, summary)
     "interpolate": ("latent_tools", "interpolate", "decode between two images' codes (PNG, GIF)"),
     "walk": ("latent_tools", "walk", "a GIF of a random walk through the prior"),
     "arithmetic": ("latent_tools", "arithmetic", "MNIST: move one digit's codes towards another"),
+    "presets": ("presets", "main", "list every preset: family, data, sizes, optimizer, recipe"),
 }
 
 

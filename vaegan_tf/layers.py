@@ -203,8 +203,9 @@ class Dense(keras.layers.Dense):
 
         Example:
             >>> layer = Dense(4)
-            >>> [output.shape for output in layer.call_parts([np.ones((2, 3)), np.ones((5, 3))])]
-            [TensorShape([2, 4]), TensorShape([5, 4])]
+            >>> first, second = layer.call_parts([np.ones((2, 3)), np.ones((5, 3))])
+            >>> print(tuple(first.shape), tuple(second.shape))
+            (2, 4) (5, 4)
         """
         parts = [ops.cast(part, self.compute_dtype) for part in parts]
         if len(parts[0].shape) != 2 or self.lora_enabled or self.quantization_mode:

@@ -583,6 +583,39 @@ PRESETS: dict[str, PresetBase] = {
 }
 
 
+def _objective(preset: PresetBase) -> str:
+    """A preset's training recipe in a few words (its fields, not a description typed apart)."""
+    if isinstance(preset, GANPreset):
+        extras = [f"clip {preset.clip_value:g}"] * bool(preset.clip_value) + [
+            f"GP {preset.gradient_penalty_weight:g}"] * bool(preset.gradient_penalty_weight)
+        condition = (f"{preset.num_classes} classes" if preset.num_classes else
+                     f"{preset.num_attributes} attributes" if preset.num_attributes else "")
+        return ", ".join([preset.loss.replace("_", "-"),
+                          f"{preset.discriminator_steps} D : {preset.generator_steps} G",
+                          *extras, *([condition] if condition else [])])
+    labels = ("soft/noisy D labels" if preset.real_label_range != (1.0, 1.0) else "hard labels")
+    extras = ([f"minibatch discrimination {preset.minibatch_kernels}"]
+              if preset.minibatch_kernels else []) + (
+        [f"equilibrium gate {preset.equilibrium_margin:g}"] if preset.equilibrium_margin else [])
+    return ", ".join(["VAE-GAN", labels, f"schedule {preset.schedule}", *extras])
+
+
+def presets_table() -> str:
+    """Every registered preset as a Markdown table: what ``vaegan-tf presets`` prints and the
+    documentation shows (made from the registry, so it cannot go stale)."""
+    rows = ["| preset | family | data | image | latent | batch | optimizer | epochs | recipe |",
+            "|---|---|---|---|---:|---:|---|---:|---|"]
+    for name, preset in PRESETS.items():
+        optimizer = f"{preset.optimizer} {preset.learning_rate:g}" + (
+            f", β ({preset.adam_beta_1:g}, {preset.adam_beta_2:g})"
+            if preset.optimizer == "adam" else "")
+        image = "×".join(str(size) for size in preset.image_shape)
+        rows.append(f"| `{name}` | {preset.family} | {preset.dataset} | {image} | "
+                    f"{preset.latent_dim} | {preset.batch_size} | {optimizer} | "
+                    f"{preset.epochs} | {_objective(preset)} |")
+    return "\n".join(rows)
+
+
 def get_preset(name: str, **overrides: Any) -> PresetBase:
     """Returns the named preset, with ``overrides`` applied.
 

@@ -114,8 +114,8 @@ def build_discriminator(preset: VAEGANPreset) -> keras.Model:
     the VAE-GAN's Loss_ll compares it between real images and reconstructions (spec 3.2).
 
     Example:
-        >>> [shape for shape in build_discriminator(get_preset("mnist")).output_shape]
-        [(None, 1), (None, 3200)]
+        >>> print(*build_discriminator(get_preset("mnist")).output_shape)
+        (None, 1) (None, 3200)
     """
     inputs = keras.Input(preset.image_shape, name="discriminator_inp")
     trunk, features = _conv_block(inputs, preset)
