@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 # The documentation site into site/: a broken link or anchor fails (--strict); imports no TensorFlow.
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # The committed img/mnist/ results: 10 epochs on the full MNIST training set (~35 min here).
 MNIST_RUN := runs/mnist-full-10ep

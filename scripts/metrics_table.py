@@ -5,7 +5,7 @@ scored with), titled by the name when all rows share it (``MNIST-FID``). Each ``
 LABEL=RUN_DIR`` contributes one row per evaluated epoch (or only those of
 ``--epoch N``, repeatable); each ``--floor LABEL=FILE.json`` (from ``scripts/evaluate.py
 --real-mnist``) one row. A run with a ``timing.json`` (``img/zoo/run_zoo.sh``) adds its wall
-minutes per epoch; a class-conditional run its ``class_match``.
+minutes per epoch; a class-conditional run its ``class_match``, an InfoGAN its ``code_accuracy``.
 
 Example:
     python scripts/metrics_table.py --run faithful=img/mnist-metrics/faithful \
@@ -44,7 +44,8 @@ def labelled(text: str) -> tuple[str, Path]:
     return label, Path(path)
 
 
-OPTIONAL = (("class_match", "class match", "{:.3f}"), ("minutes", "min/epoch", "{:.1f}"))
+OPTIONAL = (("class_match", "class match", "{:.3f}"), ("code_accuracy", "code accuracy", "{:.3f}"),
+            ("minutes", "min/epoch", "{:.1f}"))
 """Columns shown when some row has them (blank in the rows that do not)."""
 
 

@@ -583,6 +583,7 @@ def test_sample_memory_is_bounded_for_big_images():
     class BigImages:
         conditional = False
         num_classes = 0
+        categorical_dim = 0
 
         def sample(self, n, seed=None, conditions=None):
             return np.zeros((n, 256, 256, 3), "float32")

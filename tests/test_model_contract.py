@@ -23,15 +23,21 @@ def toy_preset(name: str):
     if preset.family == "vaegan":
         base = preset.decoder_base_shape
         return preset.replace(**TOY_VAEGAN, decoder_base_shape=(base[0], base[1], 8))
+    if preset.family in ("vae", "began"):
+        toy = {"hidden_dim": 8} if preset.family == "began" else {}
+        return preset.replace(latent_dim=8, encoder_filters=(4,) * len(preset.encoder_filters),
+                              **toy)
+    toy = {"q_units": 8} if preset.family == "infogan" else {}
     return preset.replace(latent_dim=8, dense_units=16 if preset.dense_units else 0,
-                          generator_filters=4, discriminator_filters=4)
+                          generator_filters=4, discriminator_filters=4, **toy)
 
 
 # One preset per model and setting: every family, each GAN objective, conditional by class and
 # by attribute vector, both image sizes.
 CONTRACT_PRESETS = ["mnist", "faces-soft-labels", "dcgan-mnist", "lsgan-mnist", "wgan-mnist",
                     "wgan-gp-mnist", "cdcgan-mnist", "cwgan-gp-mnist", "dcgan-faces",
-                    "cwgan-gp-faces"]
+                    "cwgan-gp-faces", "vae-mnist", "vae-faces", "began-mnist", "began-faces",
+                    "infogan-mnist", "infogan-faces"]
 
 
 def batch_for(preset, rng=None):
@@ -78,16 +84,26 @@ def test_every_registered_preset_builds_a_model_of_its_family():
 
 @pytest.mark.parametrize("name", CONTRACT_PRESETS)
 def test_each_optimizer_moves_only_its_own_network(name):
+    """With every other rate 0, one train step moves exactly the variables the moving
+    network's optimizer trains: its network's (and an auxiliary head it declares, as
+    InfoGAN's generator optimizer does the Q head on D)."""
     preset = toy_preset(name)
     probe = build_model(preset)
     for moving in probe.network_names:
         rates = {other: 0.0 for other in probe.network_names if other != moving}
         model = compiled(preset, rates)
+        trained = {id(variable) for variable in model.optimizer_trained_variables(moving)}
+        assert {id(variable) for variable in model.networks[moving].trainable_variables} <= \
+            trained
         before = {other: weights(network) for other, network in model.networks.items()}
         model.train_step(batch_for(preset))
         for other, network in model.networks.items():
-            # A network whose learning rate is 0 does not change; the moving one does.
-            assert moved(before[other], network) == (other == moving), (name, moving, other)
+            for old, variable in zip(before[other], network.trainable_variables, strict=True):
+                if id(variable) not in trained:
+                    assert np.array_equal(old, variable.numpy()), (name, moving, variable.path)
+            assert moved(before[other], network) == (other == moving or any(
+                id(variable) in trained for variable in network.trainable_variables)), (
+                name, moving, other)
 
 
 @pytest.mark.parametrize("name", CONTRACT_PRESETS)

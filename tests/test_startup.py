@@ -28,7 +28,7 @@ print(json.dumps({"codes": codes, "tensorflow": "tensorflow" in sys.modules,
 
 def test_help_and_usage_errors_import_no_tensorflow():
     argvs = [["--help"], ["nope"], *([name, "--help"] for name in (
-        "train", "evaluate", "gif", "sample", "reconstruct", "interpolate", "walk",
+        "train", "evaluate", "gif", "sample", "reconstruct", "variations", "interpolate", "walk",
         "arithmetic")),
         ["train", "--preset", "nope"], ["train", "--set", "image_size=28"],
         ["train", "--epochs", "-1"], ["train", "--preset", "wgan-mnist", "--attributes", "x"],

@@ -19,6 +19,8 @@ SUBCOMMANDS = {  # name: (module in vaegan_tf.commands, function, summary)
                          "a classifier of your labelled data, to score samples of it"),
     "sample": ("latent_tools", "sample", "a grid of prior samples from a saved model"),
     "reconstruct": ("latent_tools", "reconstruct", "originals above their reconstructions"),
+    "variations": ("latent_tools", "variations",
+                   "each image, then decodings of draws from q(z|x) of it"),
     "interpolate": ("latent_tools", "interpolate", "decode between two images' codes (PNG, GIF)"),
     "walk": ("latent_tools", "walk", "a GIF of a random walk through the prior"),
     "arithmetic": ("latent_tools", "arithmetic", "MNIST: move one digit's codes towards another"),

@@ -13,6 +13,8 @@ The protocol that callbacks and commands rely on (and nothing more):
   class label; 0 with ``condition_dim > 0``: an attribute vector);
 - ``generate(latents, conditions=None)`` and ``sample(n, seed=None, conditions=None)``;
 - ``can_encode``: whether ``encode(images)`` exists (the VAE-GAN's encoder);
+- ``categorical_dim`` (> 0: a categorical latent code of that many values, InfoGAN's, which
+  ``sample(n, conditions=values)`` sets; scored as ``code_accuracy``);
 - under a ``tf.distribute`` strategy (built and compiled in its scope), ``replica_draw``
   for every random draw of a train step and ``apply_gradients`` (or ``gradient_scale``) for
   every gradient, so a step on R replicas equals the step on one device;
@@ -143,11 +145,16 @@ class AdversarialModel(keras.Model):
             ``num_classes`` (= ``condition_dim``) values; 0: they are attribute vectors.
         extra_metric_names: More per-step values to track besides the losses.
         seed: Seed of the model's noise draws during training.
+        state: Numbers the model keeps between steps that are neither weights nor optimizer
+            slots (BEGAN's k_t), by name with their initial values:
+            ``self.model_state[name]``, a non-trainable variable saved in ``model.keras`` with
+            the weights, so loading and resuming (``RunBackup``) restore it.
     """
 
     network_names: ClassVar[tuple[str, ...]] = ()
     sampling_networks: ClassVar[tuple[str, ...]] = ()
     can_encode: ClassVar[bool] = False
+    categorical_dim: int = 0
 
     def __init__(
         self,
@@ -158,6 +165,7 @@ class AdversarialModel(keras.Model):
         num_classes: int = 0,
         extra_metric_names: tuple[str, ...] = (),
         seed: int | None = None,
+        state: dict[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -177,6 +185,10 @@ class AdversarialModel(keras.Model):
         self.num_classes = int(num_classes)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.model_state = {
+            name: keras.Variable(float(value), name=name, trainable=False, dtype="float32",
+                                 aggregation="only_first_replica")
+            for name, value in (state or {}).items()}
         self.loss_trackers = {name: keras.metrics.Mean(name=name)
                               for name in (*self.loss_names, *extra_metric_names)}
         self._compile_kwargs: dict[str, Any] = {}
@@ -422,6 +434,24 @@ class AdversarialModel(keras.Model):
             else:
                 apply_if(self.optimizer_of(name), pairs, condition)
 
+    def apply_in_turn(self, steps: list[tuple[str, tf.Tensor, tf.GradientTape]],
+                      conditions: dict[str, tf.Tensor] | None = None) -> None:
+        """One optimizer step per ``(network, loss, tape)``, in that order, every gradient
+        taken at the step's starting weights: each backward pass starts (its seed gradient is
+        made) after the previous network's update, and each update waits for its own
+        gradients. So a network is updated only when no backward pass still reads its weights,
+        provided the backward passes that read them are its own and those listed before it
+        (the VAE-GAN: encoder, decoder, D), and one network's gradients are alive at a time
+        (the face model's peak memory). ``conditions``: network → a boolean tensor, that
+        network's step taken only where it holds (``apply_if``)."""
+        updated: list = []
+        for name, loss, tape in steps:
+            with after_updates(updated):
+                seed = ops.ones_like(loss)
+            self.apply_gradients(name, loss, tape, seed=seed,
+                                 condition=(conditions or {}).get(name))
+            updated = self.optimizer_trained_variables(name)
+
     def _track(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():
             self.loss_trackers[name].update_state(value)
@@ -444,3 +474,38 @@ class AdversarialModel(keras.Model):
         for name in cls.network_names:  # with the fast paths where the switch says so
             config[name] = keras.saving.deserialize_keras_object(for_this_process(config[name]))
         return cls(**config)
+
+
+class Autoencoding:
+    """What a model with an ``encoder`` (image → mean ‖ log-variance of q(z|x)) and a
+    ``decoder`` (code → image) shares: the VAE-GAN and the VAE. Mixed in before
+    ``AdversarialModel``, whose ``seed_generator`` it draws from."""
+
+    can_encode: ClassVar[bool] = True
+
+    def encode(self, images: Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns the mean and log-variance of q(z | images)."""
+        statistics = float32(self.encoder(images, training=training))
+        mean, log_var = ops.split(statistics, 2, axis=-1)
+        return mean, log_var
+
+    def generate(self, latents: Tensor, conditions: Tensor | None = None,
+                 training: bool = False) -> tf.Tensor:
+        """Decodes latent codes to images in ``data_range`` (these models are unconditional)."""
+        return float32(self.decoder(latents, training=training))
+
+    def decode(self, codes: Tensor, training: bool = False) -> tf.Tensor:
+        """Decodes latent codes to images in ``data_range``."""
+        return self.generate(codes, training=training)
+
+    def call(self, inputs: Tensor, training: bool = False) -> tf.Tensor:
+        """Reconstructs images: Dec(μ + σ·e) when training, Dec(μ) otherwise."""
+        mean, log_var = self.encode(inputs, training=training)
+        if training:
+            mean = mean + ops.exp(0.5 * log_var) * keras.random.normal(
+                ops.shape(mean), seed=self.seed_generator
+            )
+        return self.decode(mean, training=training)
+
+    def _normal(self, shape: tuple) -> tf.Tensor:
+        return keras.random.normal(shape, seed=self.seed_generator)

@@ -51,6 +51,23 @@ def reconstruct(model: Any, images: np.ndarray) -> np.ndarray:
     return decode(model, encode_means(model, images))
 
 
+def variations(model: Any, images: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
+    """For each image, ``count`` decodings of draws z ~ q(z|x) = N(μ(x), σ(x)²): what the
+    model keeps of the image and what it varies (the VAE seed's "one sample with variations").
+    Returns (images, count, *image shape); draw ``j`` of every image uses the same ε.
+
+    Example:
+        >>> variations(model, images[:3], 8).shape  # doctest: +SKIP
+        (3, 8, 28, 28, 1)
+    """
+    mean, log_var = (np.asarray(part) for part in model.encode(images))
+    noise = np.random.default_rng(seed).standard_normal((count, mean.shape[-1])).astype(
+        np.float32)
+    codes = mean[:, None] + np.exp(0.5 * log_var)[:, None] * noise[None]
+    decoded = decode(model, codes.reshape(-1, mean.shape[-1]))
+    return decoded.reshape(len(images), count, *decoded.shape[1:])
+
+
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """Spherical interpolation between two codes (linear when they are parallel)."""
     unit_a, unit_b = a / np.linalg.norm(a), b / np.linalg.norm(b)

@@ -13,14 +13,20 @@ from typing import Any
 import keras
 
 from vaegan_tf.adversarial import AdversarialModel
+from vaegan_tf.began import BEGAN, build_began
 from vaegan_tf.fast_paths import adam
 from vaegan_tf.gan import GAN, build_gan
+from vaegan_tf.infogan import InfoGAN, build_infogan
 from vaegan_tf.presets import PresetBase, get_preset
+from vaegan_tf.vae import VAE, build_vae
 from vaegan_tf.vaegan import VAEGAN, build_vaegan
 
 MODELS: dict[str, tuple[type[AdversarialModel], Callable[..., AdversarialModel]]] = {
     "vaegan": (VAEGAN, build_vaegan),
     "gan": (GAN, build_gan),
+    "vae": (VAE, build_vae),
+    "began": (BEGAN, build_began),
+    "infogan": (InfoGAN, build_infogan),
 }
 """Preset family → (model class, builder taking a preset and a seed)."""
 

@@ -54,10 +54,13 @@ def _conformed(name: str, declared: Any, value: Any) -> Any:
         wanted = "one of " + ", ".join(repr(choice) for choice in typing.get_args(declared))
     elif origin is tuple:
         kinds = typing.get_args(declared)
+        if kinds[-1:] == (Ellipsis,) and isinstance(value, list | tuple):  # tuple[int, ...]
+            kinds = (kinds[0],) * len(value)
         if isinstance(value, list | tuple) and len(value) == len(kinds):
             return tuple(_conformed(f"{name}[{index}]", kind, item)
                          for index, (kind, item) in enumerate(zip(kinds, value, strict=True)))
-        wanted = f"{len(kinds)} values ({', '.join(kind.__name__ for kind in kinds)})"
+        wanted = (f"values of type {kinds[0].__name__}" if kinds[-1:] == (Ellipsis,) else
+                  f"{len(kinds)} values ({', '.join(kind.__name__ for kind in kinds)})")
     elif declared is bool:
         if isinstance(value, bool):
             return value
@@ -414,6 +417,82 @@ class VAEGANPreset(PresetBase, VAEGANObjective):
             )
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConvStackPreset(PresetBase):
+    """The fields of the models built from one convolution stack down and its mirror up
+    (``networks.vae``): the VAE, and BEGAN's generator and auto-encoder discriminator.
+
+    Args:
+        encoder_filters: Widths of the stride-2 convolutions down; the decoder mirrors them.
+            The image sides must halve once per width (64 → 2 with five).
+        kernel_size: Kernel of every (transposed) convolution (the VAE seed's 3).
+        batch_norm: Batch norm after every convolution but the decoder's last (the VAE seed's
+            layer table ends in a batch norm of the image too).
+    """
+
+    encoder_filters: tuple[int, ...] = (32, 64)
+    kernel_size: int = 3
+    batch_norm: bool = True
+
+    def __post_init__(self) -> None:
+        PresetBase.__post_init__(self)
+        _check_positive(self, "encoder_filters", "kernel_size")
+        if not self.encoder_filters:
+            raise ValueError("encoder_filters needs at least one width")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VAEPreset(ConvStackPreset):
+    """A variational autoencoder without a discriminator (Kingma & Welling 2014), the recipe of
+    the VAE seed (seed 000, the PyTorch-VAE lineage): stride-2 convolutions with batch norm and
+    LeakyReLU down, transposed ones up, mean-squared-error reconstruction plus a weighted KL.
+
+    Args:
+        kl_weight: Weight of the KL term against the per-pixel mean squared error (the seed's
+            0.00025).
+    """
+
+    kl_weight: float = 0.00025
+
+    family: ClassVar[str] = "vae"
+
+    def __post_init__(self) -> None:
+        ConvStackPreset.__post_init__(self)
+        _check_positive(self, "kl_weight")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BEGANPreset(ConvStackPreset):
+    """BEGAN (Berthelot et al. 2017): an auto-encoder discriminator whose L1 reconstruction
+    loss L(·) the generator lowers on its fakes; k_t balances the two.
+
+    ``L_D = L(x) − k_t · L(G(z))``, ``L_G = L(G(z))``, after each step
+    ``k_{t+1} = clip(k_t + λ_k (γ L(x) − L(G(z))), 0, 1)``; the convergence measure
+    ``M = L(x) + |γ L(x) − L(G(z))|``.
+
+    Args:
+        gamma: γ = E L(G(z)) / E L(x), the diversity ratio: lower γ asks D to reconstruct real
+            images better than fakes by more, which the paper finds gives sharper but less
+            diverse samples; higher γ more diverse, blurrier ones (the paper's 0.5; 0.3–0.7).
+        lambda_k: λ_k, the learning rate of k_t (the paper's 0.001).
+        k_initial: k_0 (the paper's 0).
+        hidden_dim: Width of the auto-encoder's code h (the paper's 64, as its z).
+    """
+
+    gamma: float = 0.5
+    lambda_k: float = 0.001
+    k_initial: float = 0.0
+    hidden_dim: int = 64
+
+    family: ClassVar[str] = "began"
+
+    def __post_init__(self) -> None:
+        ConvStackPreset.__post_init__(self)
+        _check_positive(self, "gamma", "lambda_k", "hidden_dim")
+        if not 0.0 <= self.k_initial <= 1.0:
+            raise ValueError(f"k_initial must be in [0, 1], got {self.k_initial}")
+
+
 GAN_LOSS_KINDS = ("non_saturating", "minimax", "least_squares", "wasserstein", "hinge")
 NORMALIZATIONS = ("batch_norm", "layer_norm", "none")
 
@@ -513,6 +592,44 @@ class GANPreset(PresetBase, GANObjective):
         return self.batch_size * self.discriminator_steps
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class InfoGANPreset(GANPreset):
+    """InfoGAN (Chen et al. 2016): the GAN family's networks with latent codes c beside the
+    noise z, and a Q head on the discriminator's trunk that predicts them back; both networks
+    add ``λ · L_I`` (the codes' negative log-likelihood under Q) to their losses.
+
+    Args:
+        categorical_dim: Values of the one categorical code, Cat(K) (the paper's 10 on MNIST).
+        continuous_dim: Continuous codes U(−1, 1) (the paper's 2).
+        info_weight_categorical: λ of the categorical code's cross-entropy (the paper's 1).
+        info_weight_continuous: λ of the continuous codes' Gaussian NLL (the paper: "smaller"
+            for continuous codes; 0.1 here). Q predicts each code's mean; with unit variance the
+            NLL is ½ (c − μ)² up to a constant.
+        q_units: Width of the Q head's hidden layer (the paper's 128).
+    """
+
+    family: ClassVar[str] = "infogan"
+
+    categorical_dim: int = 10
+    continuous_dim: int = 2
+    info_weight_categorical: float = 1.0
+    info_weight_continuous: float = 0.1
+    q_units: int = 128
+
+    def __post_init__(self) -> None:
+        GANPreset.__post_init__(self)
+        if self.num_classes or self.num_attributes:
+            raise ValueError("InfoGAN learns its codes: set no num_classes or num_attributes")
+        _check_positive(self, "categorical_dim", "q_units")
+        _check_positive(self, "continuous_dim", "info_weight_categorical",
+                        "info_weight_continuous", allow_zero=True)
+
+    @property
+    def code_dim(self) -> int:
+        """The width of c: one-hot categorical plus continuous codes."""
+        return self.categorical_dim + self.continuous_dim
+
+
 _MNIST = VAEGANPreset(name="mnist", image_shape=(28, 28, 1), latent_dim=64)
 _FACES = VAEGANPreset(
     name="faces", dataset="faces", image_shape=(64, 64, 3), latent_dim=2048,
@@ -561,6 +678,45 @@ def _gan_presets() -> dict[str, GANPreset]:
     return presets
 
 
+# The VAE seed (000): latent 128, Adam 5e-3, batch 128, MSE + 0.00025 KL, PyTorch's LeakyReLU
+# (slope 0.01), widths 32-64-128-256-512 at 64x64 (its layer table); on MNIST the first two
+# widths (28 → 14 → 7), latent 64 as the MNIST VAE-GAN's, 10 epochs.
+_VAE_MNIST = VAEPreset(
+    name="vae-mnist", latent_dim=64, leaky_relu_slope=0.01, learning_rate=5e-3, batch_size=128,
+    epochs=10, sample_every=1, gif_filename="samples.gif",
+)
+_VAE_FACES = _VAE_MNIST.replace(
+    name="vae-faces", dataset="faces", image_shape=(64, 64, 3), latent_dim=128,
+    encoder_filters=(32, 64, 128, 256, 512), epochs=5,
+    grid_filename="face_at_epoch_{epoch:03d}.png",
+)
+
+# BEGAN (Berthelot et al. 2017): gamma 0.5, lambda_k 0.001, k_0 0, z and h of 64, Adam 1e-4
+# (the paper's; beta_1 0.5 as the collection's), no batch norm (the paper's networks have
+# none); the generator is the discriminator's decoder (the paper's shared architecture),
+# LeakyReLU 0.2 for the paper's ELU (kept from the family); batch 64, 10 epochs on MNIST.
+_BEGAN_MNIST = BEGANPreset(
+    name="began-mnist", latent_dim=64, learning_rate=1e-4, adam_beta_1=0.5, batch_size=64,
+    epochs=10, sample_every=1, batch_norm=False, encoder_filters=(64, 128),
+    gif_filename="samples.gif",
+)
+_BEGAN_FACES = _BEGAN_MNIST.replace(
+    name="began-faces", dataset="faces", image_shape=(64, 64, 3),
+    encoder_filters=(64, 128, 256), epochs=25, grid_filename="face_at_epoch_{epoch:03d}.png",
+)
+
+# InfoGAN (Chen et al. 2016) on the GAN family's MNIST networks (which are the paper's): z of
+# 62, Cat(10) and 2 continuous codes; 1 D step and 1 G step; Adam 2e-4, beta_1 0.5 for both
+# (the paper's G rate 1e-3 needs per-network rates, not in the presets yet).
+_INFOGAN_MNIST = InfoGANPreset(
+    name="infogan-mnist", latent_dim=62, dense_units=1024, learning_rate=2e-4, adam_beta_1=0.5,
+    batch_size=64, epochs=10, sample_every=1, gif_filename="samples.gif",
+)
+_INFOGAN_FACES = _INFOGAN_MNIST.replace(
+    name="infogan-faces", dataset="faces", image_shape=(64, 64, 3), dense_units=0, epochs=25,
+    grid_filename="face_at_epoch_{epoch:03d}.png",
+)
+
 PRESETS: dict[str, PresetBase] = {
     # NTUT VAE-GAN on MNIST (spec 2.1, 3.2-3.4, 3.7): latent 64, batch 100, 100 epochs.
     "mnist": _MNIST,
@@ -580,11 +736,21 @@ PRESETS: dict[str, PresetBase] = {
         label_flip_probability=0.05, schedule=1,
     ),
     **_gan_presets(),
+    "vae-mnist": _VAE_MNIST,
+    "vae-faces": _VAE_FACES,
+    "began-mnist": _BEGAN_MNIST,
+    "began-faces": _BEGAN_FACES,
+    "infogan-mnist": _INFOGAN_MNIST,
+    "infogan-faces": _INFOGAN_FACES,
 }
 
 
 def _objective(preset: PresetBase) -> str:
     """A preset's training recipe in a few words (its fields, not a description typed apart)."""
+    if isinstance(preset, InfoGANPreset):
+        return (f"InfoGAN, {preset.loss.replace('_', '-')}, Cat({preset.categorical_dim}) + "
+                f"{preset.continuous_dim} continuous codes, λ {preset.info_weight_categorical:g}"
+                f" / {preset.info_weight_continuous:g}")
     if isinstance(preset, GANPreset):
         extras = [f"clip {preset.clip_value:g}"] * bool(preset.clip_value) + [
             f"GP {preset.gradient_penalty_weight:g}"] * bool(preset.gradient_penalty_weight)
@@ -593,6 +759,11 @@ def _objective(preset: PresetBase) -> str:
         return ", ".join([preset.loss.replace("_", "-"),
                           f"{preset.discriminator_steps} D : {preset.generator_steps} G",
                           *extras, *([condition] if condition else [])])
+    if isinstance(preset, BEGANPreset):
+        return f"BEGAN, L1 auto-encoder D, γ {preset.gamma:g}, λ_k {preset.lambda_k:g}"
+    if isinstance(preset, VAEPreset):
+        widths = "-".join(map(str, preset.encoder_filters))
+        return f"VAE, MSE + {preset.kl_weight:g} KL, widths {widths}"
     labels = ("soft/noisy D labels" if preset.real_label_range != (1.0, 1.0) else "hard labels")
     extras = ([f"minibatch discrimination {preset.minibatch_kernels}"]
               if preset.minibatch_kernels else []) + (

@@ -135,6 +135,7 @@ def remove_partial_files(directory: str | os.PathLike) -> list[Path]:
 
 RUN_FILES = ("config.json", "history.csv", "history.json", "losses.png", "learning_rates.png",
              "model.keras", "metrics.json", "split.json", "number.gif", "image_at_epoch_*.png",
+             "traversal_at_epoch_*.png",
              LOCK)
 """What training writes at the top of a run directory (``run_owned`` also counts everything
 in its folders ``RUN_FOLDERS``)."""

@@ -29,6 +29,7 @@ import vaegan_tf
 from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.callbacks import (
     BestCheckpoint,
+    CodeTraversal,
     EpochSummary,
     GifRenderer,
     GracefulInterrupt,
@@ -205,6 +206,8 @@ def run_callbacks(
         LearningRateLogger() if schedule is None else learning_rate_schedule(schedule),
         *(extra_callbacks or []),
         grids,
+        *([CodeTraversal(directory, every=sample_every, seed=seed or 0)]
+          if getattr(preset, "categorical_dim", 0) else []),
         TensorBoardLogger(directory / "logs", samples=grids),
         RunHistory(directory),
         *saving,

@@ -13,7 +13,7 @@ from keras import ops
 from vaegan_tf import losses
 from vaegan_tf.adversarial import (
     AdversarialModel,
-    after_updates,
+    Autoencoding,
     float32,
     replicas_in_sync,
 )
@@ -26,7 +26,7 @@ GATED_UPDATE_NAMES = ("decoder_updated", "discriminator_updated")
 
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
-class VAEGAN(AdversarialModel):
+class VAEGAN(Autoencoding, AdversarialModel):
     """A VAE-GAN (Larsen et al. 2016) with the NTUT project's losses.
 
     One forward pass per batch feeds three losses (spec 3.2-3.4); each optimizer updates only
@@ -73,7 +73,6 @@ class VAEGAN(AdversarialModel):
 
     network_names: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
     sampling_networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
-    can_encode: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -106,32 +105,6 @@ class VAEGAN(AdversarialModel):
             extra_metric_names=GATED_UPDATE_NAMES if gated else (),
             seed=seed, **kwargs,
         )
-
-    # ----------------------------------------------------------------------------- inference
-
-    def encode(self, images: Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
-        """Returns the mean and log-variance of q(z | images)."""
-        statistics = float32(self.encoder(images, training=training))
-        mean, log_var = ops.split(statistics, 2, axis=-1)
-        return mean, log_var
-
-    def generate(self, latents: Tensor, conditions: Tensor | None = None,
-                 training: bool = False) -> tf.Tensor:
-        """Decodes latent codes to images in ``data_range`` (the VAE-GAN is unconditional)."""
-        return float32(self.decoder(latents, training=training))
-
-    def decode(self, codes: Tensor, training: bool = False) -> tf.Tensor:
-        """Decodes latent codes to images in ``data_range``."""
-        return self.generate(codes, training=training)
-
-    def call(self, inputs: Tensor, training: bool = False) -> tf.Tensor:
-        """Reconstructs images: Dec(μ + σ·e) when training, Dec(μ) otherwise."""
-        mean, log_var = self.encode(inputs, training=training)
-        if training:
-            mean = mean + ops.exp(0.5 * log_var) * keras.random.normal(
-                ops.shape(mean), seed=self.seed_generator
-            )
-        return self.decode(mean, training=training)
 
     # ----------------------------------------------------------------------------- training
 
@@ -199,9 +172,6 @@ class VAEGAN(AdversarialModel):
         }
         return batch_losses, real_cost, fake_cost
 
-    def _normal(self, shape: tuple) -> tf.Tensor:
-        return keras.random.normal(shape, seed=self.seed_generator)
-
     @property
     def uses_label_noise(self) -> bool:
         """Whether the discriminator trains on soft or noisy labels instead of hard 1 / 0."""
@@ -242,19 +212,12 @@ class VAEGAN(AdversarialModel):
             batch_losses, real_cost, fake_cost = self._forward(images, training=True)
         losses = {name: batch_losses[f"{name}_loss"] for name in self.network_names}
         updates = self._gate(real_cost, fake_cost)
-        # Every gradient is taken at the step's starting weights. The encoder's backward pass
-        # reads all three networks' weights, the decoder's the decoder's and D's, D's only its
-        # own; so in this order each network is updated as soon as its gradients exist, and
-        # the next backward pass starts (its seed gradient is made) after that update: one
-        # network's gradients alive at a time (the face model's peak memory, README "Faces").
-        updated: list = []
-        for name, tape in (("encoder", encoder_tape), ("decoder", decoder_tape),
-                           ("discriminator", discriminator_tape)):
-            with after_updates(updated):
-                seed = ops.ones_like(losses[name])
-            self.apply_gradients(name, losses[name], tape, seed=seed,
-                                 condition=updates.get(name))
-            updated = self.optimizer_trained_variables(name)
+        # The encoder's backward pass reads all three networks' weights, the decoder's the
+        # decoder's and D's, D's only its own: in this order each network is updated as soon
+        # as its gradients exist.
+        self.apply_in_turn([(name, losses[name], tape) for name, tape in (
+            ("encoder", encoder_tape), ("decoder", decoder_tape),
+            ("discriminator", discriminator_tape))], conditions=updates)
         for name in updates:
             batch_losses[f"{name}_updated"] = ops.cast(updates[name], "float32")
         return self._track(batch_losses)

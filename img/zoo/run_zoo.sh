@@ -2,7 +2,7 @@
 # The GAN family's committed results: each model 10 epochs on the full MNIST training set
 # (sample grid, scores on 10 000 samples against the 10k test digits every epoch), one at a
 # time; each run's grids, GIF, history, metrics, config and timing are copied to
-# img/zoo/PRESET/. A model already there is skipped; an interrupted run continues (the same
+# img/zoo/PRESET/ (InfoGAN's traversal grids too). A model already there is skipped; an interrupted run continues (the same
 # command on the same run directory resumes it). Usage: img/zoo/run_zoo.sh [PRESET ...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +16,8 @@ for preset in "${presets[@]}"; do
   mkdir -p "$target"
   cp "$run"/{image_at_epoch_*.png,samples.gif,history.csv,history.json} "$target/"
   cp "$run"/{config.json,losses.png} "$target/"
+  # InfoGAN's code traversals, where the model has them
+  find "$run" -maxdepth 1 -name 'traversal_at_epoch_*.png' -exec cp {} "$target/" \;
   # Wall time of the whole run (training, validation, scoring, checkpoints), from the backup.
   .venv/bin/python scripts/run_timing.py "$run" > "$target/timing.json"
   cp "$run/metrics.json" "$target/"  # last: its presence marks the model as done

@@ -34,11 +34,13 @@ from vaegan_tf.callbacks.quality import QUALITY_KEYS, MnistQuality
 from vaegan_tf.callbacks.run_history import RunHistory
 from vaegan_tf.callbacks.sample_grid import SampleGrid
 from vaegan_tf.callbacks.tensorboard import TensorBoardLogger
+from vaegan_tf.callbacks.traversal import CodeTraversal
 
 __all__ = [
     "QUALITY_KEYS",
     "BackupError",
     "BestCheckpoint",
+    "CodeTraversal",
     "ConstantRule",
     "EpochSummary",
     "GifRenderer",

@@ -18,6 +18,7 @@ QUALITY_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid"
 """The scores ``MnistQuality`` adds to the epoch logs with the shipped MNIST classifier (NaN
 on epochs it skips); another classifier names the last two after itself."""
 CLASS_MATCH = "class_match"
+CODE_ACCURACY = "code_accuracy"
 """Added for class-conditional models: the share of samples classified as their class."""
 
 
@@ -70,7 +71,9 @@ class MnistQuality(keras.callbacks.Callback):
         """The keys this callback adds to ``model``'s epoch logs."""
         name = "mnist" if self.classifier is None else self.classifier.name
         keys = (*QUALITY_KEYS[:3], f"{name}_fid", f"{name}_kid")
-        return (*keys, CLASS_MATCH) if model.num_classes else keys
+        if model.num_classes:
+            return (*keys, CLASS_MATCH)
+        return (*keys, CODE_ACCURACY) if model.categorical_dim else keys
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None:

@@ -74,7 +74,7 @@ def _labels(model: Any, args: argparse.Namespace, count: int) -> np.ndarray | No
 def _require_encoder(model: Any) -> None:
     if not model.can_encode:
         raise ValueError(f"{model.name} has no encoder: this command needs a model that "
-                         "encodes images (a VAE-GAN)")
+                         "encodes images (a VAE-GAN or a VAE)")
 
 
 def _examples(model: Any, source: str | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -138,6 +138,28 @@ def reconstruct(argv: list[str] | None = None, prog: str | None = None) -> int:
                                                                 replace=False)]
         return [latent.save_rows([chosen, latent.reconstruct(model, chosen)], args.out,
                                  model.data_range)]
+
+    return _run(parser, argv, work)
+
+
+def variations(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Each image, then several decodings of draws from q(z|x) of it."""
+    parser = _parser(prog, "One sample with variations: each row an image, then --n decodings "
+                     "of draws z ~ q(z|x) of it (models that encode).", "variations.png")
+    _add_data(parser)
+    parser.add_argument("--images", type=cli.at_most(64, "one row per image in one PNG"),
+                        default=4, help="rows: the first N images of the data")
+    parser.add_argument("--n", type=cli.at_most(STRIP_LIMIT, STRIP_WHY), default=8,
+                        help="draws per image")
+
+    def work(args: argparse.Namespace, model: Any) -> list[Path]:
+        _require_encoder(model)
+        images, _ = _examples(model, args.data)
+        chosen = images[:args.images]
+        drawn = latent.variations(model, chosen, args.n, args.seed)
+        rows = [np.concatenate([image[None], draws]) for image, draws in zip(
+            chosen, drawn, strict=True)]
+        return [latent.save_rows(rows, args.out, model.data_range)]
 
     return _run(parser, argv, work)
 

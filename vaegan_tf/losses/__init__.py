@@ -1,6 +1,8 @@
 """Losses as pure ``keras.ops`` functions of tensors, one module per family.
 
 - ``vaegan``: the NTUT VAE-GAN's three losses (spec 3.2-3.4; re-exported here);
+- ``vae``: the VAE seed's reconstruction MSE plus weighted KL;
+- ``began``: BEGAN's L1 auto-encoder losses and its k_t control;
 - ``adversarial``: the original GAN objective on logits (non-saturating and minimax G);
 - ``least_squares``: LSGAN (a, b, c);
 - ``wasserstein``: WGAN critic and generator, the WGAN-GP gradient penalty;

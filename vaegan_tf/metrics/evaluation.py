@@ -118,6 +118,7 @@ def sample_scores(
     classifier: Classifier | None = None,
     seed: int = 0,
     classes: np.ndarray | None = None,
+    code_values: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The metric suite for generated images, on ``classifier``'s outputs and features.
 
@@ -129,6 +130,8 @@ def sample_scores(
         seed: Seed of KID's subset draws and of the shuffle before the IS splits.
         classes: The class each image was conditioned on (class-conditional models): adds
             ``class_match`` and ``class_match_per_class`` (see ``class_match``).
+        code_values: The categorical code value of each image (InfoGAN): adds
+            ``code_accuracy`` and ``code_to_class`` (see ``code_accuracy``).
 
     Returns:
         ``mode_coverage`` (classes with at least half their fair share), ``kl_to_uniform``
@@ -145,6 +148,7 @@ def sample_scores(
     name = classifier.name
     return {
         **({} if classes is None else class_match(probabilities, classes)),
+        **({} if code_values is None else code_accuracy(probabilities, code_values)),
         "mode_coverage": scores.mode_coverage(counts, FAIR_SHARE_FRACTION),
         "kl_to_uniform": scores.kl_to_uniform(counts),
         "inception_score": inception,
@@ -172,9 +176,11 @@ def mnist_scores(
 
 
 def sample_classes(model: Any, samples: int) -> np.ndarray | None:
-    """The classes a class-conditional model's ``samples`` are conditioned on (0, 1, ..., 9,
-    0, 1, ...: equal shares), or None for other models."""
-    return np.arange(samples) % model.num_classes if model.num_classes else None
+    """The classes a class-conditional model's ``samples`` are conditioned on, or the values
+    of an InfoGAN's categorical code (0, 1, ..., K − 1, 0, 1, ...: equal shares); None for
+    other models."""
+    values = model.num_classes or model.categorical_dim
+    return np.arange(samples) % values if values else None
 
 
 MAX_SAMPLE_BYTES = 2 * 2**30
@@ -205,6 +211,27 @@ def generate(model: Any, samples: int, seed: int = 0, batch_size: int = 500) -> 
     return np.concatenate(batches)
 
 
+def code_accuracy(probabilities: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """How well a categorical latent code captured the classes: the share of samples whose
+    predicted class is the one their code value maps to, under the best one-to-one mapping of
+    code values to classes (the Hungarian method on the values × classes counts), and that
+    mapping (``code_to_class``, by value).
+
+    Example:
+        >>> code_accuracy(np.eye(3)[[2, 2, 0, 1]], np.array([0, 0, 1, 2]))["code_accuracy"]
+        1.0
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    predicted = np.argmax(probabilities, axis=-1)
+    counts = np.zeros((int(values.max()) + 1, probabilities.shape[-1]), np.int64)
+    np.add.at(counts, (values, predicted), 1)
+    rows, columns = linear_sum_assignment(counts, maximize=True)
+    mapping = dict(zip(rows.tolist(), columns.tolist(), strict=True))
+    return {"code_accuracy": float(counts[rows, columns].sum() / len(values)),
+            "code_to_class": [mapping.get(value) for value in range(counts.shape[0])]}
+
+
 def class_match(probabilities: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
     """The share of samples the classifier assigns to the class they were conditioned on,
     overall and per class."""
@@ -219,8 +246,12 @@ def score_model(model: Any, samples: int = 10000, seed: int = 0,
                 classifier: Classifier | None = None,
                 reference: dict[str, Any] | None = None) -> dict[str, Any]:
     """``sample_scores`` of ``samples`` prior samples of a model (default classifier and
-    reference: MNIST's); for a class-conditional model also ``class_match``."""
+    reference: MNIST's); for a class-conditional model also ``class_match``, for a model with
+    a categorical code ``code_accuracy``."""
+    values = sample_classes(model, samples)
+    conditional = bool(model.num_classes)
     result = sample_scores(generate(model, samples, seed), model.data_range, reference,
-                           classifier, seed, sample_classes(model, samples))
+                           classifier, seed, values if conditional else None,
+                           None if conditional else values)
     result["protocol"]["sample_seed"] = seed
     return result

@@ -16,7 +16,7 @@ from keras import layers
 
 from vaegan_tf.fast_paths import layer_types
 from vaegan_tf.layers import ConditionChannels
-from vaegan_tf.presets import GANPreset
+from vaegan_tf.presets import GANPreset, InfoGANPreset
 
 SMALLEST_BASE = 4
 """The generator's first feature map is the image size halved while even and above this."""
@@ -46,16 +46,21 @@ def _widths(preset: GANPreset, filters: int, count: int) -> list[int]:
 
 
 def _conditioned_inputs(
-    preset: GANPreset, shape: tuple[int, ...], name: str
+    condition_dim: int, shape: tuple[int, ...], name: str
 ) -> tuple[list[keras.KerasTensor], keras.KerasTensor | None]:
     inputs = [keras.Input(shape, name=name)]
-    if preset.condition_dim:
-        inputs.append(keras.Input((preset.condition_dim,), name=f"{name}_condition"))
-    return inputs, inputs[1] if preset.condition_dim else None
+    if condition_dim:
+        inputs.append(keras.Input((condition_dim,), name=f"{name}_condition"))
+    return inputs, inputs[1] if condition_dim else None
 
 
-def build_generator(preset: GANPreset) -> keras.Model:
+def build_generator(preset: GANPreset, condition_dim: int | None = None) -> keras.Model:
     """z (and the condition) → an image in the preset's data range.
+
+    Args:
+        preset: The GAN preset.
+        condition_dim: The width of the second input (default: the preset's condition; an
+            InfoGAN's latent codes).
 
     Example:
         >>> build_generator(get_preset("dcgan-mnist")).output_shape
@@ -67,7 +72,9 @@ def build_generator(preset: GANPreset) -> keras.Model:
         raise ValueError(f"Only square images are supported, got {preset.image_shape}")
     init = _initializer(preset)
     kinds = layer_types()
-    inputs, condition = _conditioned_inputs(preset, (preset.latent_dim,), "generator_inp")
+    inputs, condition = _conditioned_inputs(
+        preset.condition_dim if condition_dim is None else condition_dim,
+        (preset.latent_dim,), "generator_inp")
     x = inputs[0] if condition is None else layers.Concatenate()([inputs[0], condition])
     widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
     if preset.dense_units:
@@ -101,18 +108,13 @@ def _normalized(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
     return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
 
 
-def build_gan_discriminator(preset: GANPreset) -> keras.Model:
-    """An image (and the condition) → one score per image, a logit (no sigmoid).
-
-    Example:
-        >>> build_gan_discriminator(get_preset("dcgan-mnist")).output_shape
-        (None, 1)
-    """
+def _discriminator_trunk(preset: GANPreset, x: keras.KerasTensor) -> keras.KerasTensor:
+    """Stride-2 convolutions with LeakyReLU (the preset's normalization after all but the
+    first), flattened, and the optional dense block: what the score (and InfoGAN's Q head)
+    read."""
     sizes = resolutions(preset.image_shape[0])
     init = _initializer(preset)
     kinds = layer_types()
-    inputs, condition = _conditioned_inputs(preset, preset.image_shape, "discriminator_inp")
-    x = inputs[0] if condition is None else ConditionChannels()([inputs[0], condition])
     widths = _widths(preset, preset.discriminator_filters, len(sizes) - 1)[::-1]
     for index, filters in enumerate(widths):
         x = kinds.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
@@ -121,6 +123,46 @@ def build_gan_discriminator(preset: GANPreset) -> keras.Model:
     x = layers.Flatten()(x)
     if preset.dense_units:
         x = _normalized(kinds.Dense(preset.dense_units, kernel_initializer=init)(x), preset)
-    outputs = kinds.Dense(1, kernel_initializer=init, name="score")(x)
+    return x
+
+
+def build_gan_discriminator(preset: GANPreset) -> keras.Model:
+    """An image (and the condition) → one score per image, a logit (no sigmoid).
+
+    Example:
+        >>> build_gan_discriminator(get_preset("dcgan-mnist")).output_shape
+        (None, 1)
+    """
+    inputs, condition = _conditioned_inputs(preset.condition_dim, preset.image_shape,
+                                            "discriminator_inp")
+    x = inputs[0] if condition is None else ConditionChannels()([inputs[0], condition])
+    outputs = layer_types().Dense(1, kernel_initializer=_initializer(preset), name="score")(
+        _discriminator_trunk(preset, x))
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
                        name="discriminator")
+
+
+Q_HEAD_PREFIX = "q_"
+"""The names of the Q head's layers start with this (``InfoGAN`` finds its variables by it)."""
+
+
+def build_infogan_discriminator(preset: InfoGANPreset) -> keras.Model:
+    """An image → [a score (logit), Q's prediction of the codes]: the GAN discriminator's
+    trunk, then the score, and a Q head (Dense ``q_units`` → BN → LeakyReLU → the categorical
+    code's logits ‖ the continuous codes' means), as the InfoGAN paper's Q.
+
+    Example:
+        >>> print(*build_infogan_discriminator(get_preset("infogan-mnist")).output_shape)
+        (None, 1) (None, 12)
+    """
+    kinds = layer_types()
+    init = _initializer(preset)
+    inputs = keras.Input(preset.image_shape, name="discriminator_inp")
+    trunk = _discriminator_trunk(preset, inputs)
+    score = kinds.Dense(1, kernel_initializer=init, name="score")(trunk)
+    q = kinds.Dense(preset.q_units, kernel_initializer=init, name=f"{Q_HEAD_PREFIX}hidden")(trunk)
+    q = kinds.BatchNormalization(name=f"{Q_HEAD_PREFIX}norm")(q)
+    q = layers.LeakyReLU(negative_slope=preset.leaky_relu_slope, name=f"{Q_HEAD_PREFIX}act")(q)
+    codes = kinds.Dense(preset.code_dim, kernel_initializer=init,
+                        name=f"{Q_HEAD_PREFIX}codes")(q)
+    return keras.Model(inputs, [score, codes], name="discriminator")
