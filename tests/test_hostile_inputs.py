@@ -709,3 +709,15 @@ def test_training_is_as_quiet_as_start_up(tmp_path):
     assert json.loads((tmp_path / "xla" / "config.json").read_text())["run"]["xla"] is True
     assert json.loads((tmp_path / "deterministic" / "config.json").read_text())["run"][
         "xla"] is False
+
+
+def test_a_run_owns_the_grid_and_gif_names_its_preset_gives(tmp_path):
+    from vaegan_tf.run_directory import run_owned
+
+    (tmp_path / "config.json").write_text(json.dumps({"run": {}, "preset": {
+        "grid_filename": "face_at_epoch_{epoch:03d}.png", "gif_filename": "vaegan_face.gif"}}))
+    for owned in ("face_at_epoch_004.png", "vaegan_face.gif", "history.csv", "best/decoder.png"):
+        assert run_owned(tmp_path / owned) == tmp_path.resolve(), owned
+    for free in ("notes.png", "evaluation.json", "samples.png"):
+        assert run_owned(tmp_path / free) is None, free
+    assert run_owned(tmp_path.parent / "history.csv") is None  # not in a run

@@ -110,11 +110,16 @@ def test_the_xla_step_is_the_tf_function_step(preset, mnist_like_batch):
     batch = np.concatenate([mnist_like_batch] * 5)  # WGAN-GP: 5 critic batches of 8
     histories = [model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0).history
                  for model in models]
+    # To 2e-4 (losses) and 1e-4 (weights, against steps of over 1e-2): since the critic uses
+    # Keras' LeakyReLU, Grappler's remapper gives up on one fusion in its tf.function graph (not
+    # under XLA), and run alone the WGAN-GP step differs by 7.2e-5 relative in G's loss and
+    # 3.5e-5 in a weight (it was under 1e-5 with vaegan_tf's LeakyReLU, removed in 0.2.0);
+    # other draws or another path would differ by the step's own size.
     for key, values in histories[0].items():
-        np.testing.assert_allclose(histories[1][key], values, rtol=1e-5, atol=1e-6,
+        np.testing.assert_allclose(histories[1][key], values, rtol=2e-4, atol=1e-6,
                                    err_msg=key)
     moved = max(float(np.max(np.abs(a - b)))
                 for a, b in zip(models[0].get_weights(), initial, strict=True))
     gap = max(float(np.max(np.abs(a - b)))
               for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True))
-    assert gap < 1e-5 and moved > 1e-2
+    assert gap < 1e-4 and moved > 1e-2

@@ -408,6 +408,14 @@ class AdversarialModel(keras.Model):
         begin = [replica * local] + [0] * (len(shape) - 1)
         return tf.slice(everything, begin, [local] + [-1] * (len(shape) - 1))
 
+    def _normal(self, shape: tuple) -> tf.Tensor:
+        """N(0, I) draws of ``shape`` from the model's own generator."""
+        return keras.random.normal(shape, seed=self.seed_generator)
+
+    def prior_noise(self, count: Any) -> tf.Tensor:
+        """``count`` latent codes z ~ N(0, I) for a train step (``replica_draw``)."""
+        return self.replica_draw(self._normal, (count, self.latent_dim))
+
     def apply_gradients(self, name: str, loss: tf.Tensor, tape: tf.GradientTape,
                         seed: tf.Tensor | None = None,
                         condition: tf.Tensor | None = None) -> None:
@@ -506,6 +514,3 @@ class Autoencoding:
                 ops.shape(mean), seed=self.seed_generator
             )
         return self.decode(mean, training=training)
-
-    def _normal(self, shape: tuple) -> tf.Tensor:
-        return keras.random.normal(shape, seed=self.seed_generator)

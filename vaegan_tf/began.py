@@ -66,10 +66,7 @@ class BEGAN(AdversarialModel):
 
     def reconstruction_losses(self, images: Tensor, training: bool) -> tuple[tf.Tensor, ...]:
         """(L(x), L(G(z))) on one batch and fresh noise."""
-        latents = self.replica_draw(
-            lambda shape: keras.random.normal(shape, seed=self.seed_generator),
-            (ops.shape(images)[0], self.latent_dim))
-        fakes = self.generate(latents, training=training)
+        fakes = self.generate(self.prior_noise(ops.shape(images)[0]), training=training)
         real_loss = began.reconstruction_l1(
             images, float32(self.discriminator(images, training=training)))
         fake_loss = began.reconstruction_l1(

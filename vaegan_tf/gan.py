@@ -114,8 +114,7 @@ class GAN(AdversarialModel):
     # ----------------------------------------------------------------------------- training
 
     def _noise(self, like: Tensor) -> tf.Tensor:
-        return self.replica_draw(lambda shape: keras.random.normal(
-            shape, seed=self.seed_generator), (ops.shape(like)[0], self.latent_dim))
+        return self.prior_noise(ops.shape(like)[0])
 
     def _gradient_penalty(self, real: Tensor, fake: Tensor, conditions: Tensor | None,
                           training: bool) -> tf.Tensor:

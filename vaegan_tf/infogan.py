@@ -140,9 +140,7 @@ class InfoGAN(AdversarialModel):
 
     def _fakes(self, like: Tensor, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
         count = ops.shape(like)[0]
-        latents = self.replica_draw(
-            lambda shape: keras.random.normal(shape, seed=self.seed_generator),
-            (count, self.latent_dim))
+        latents = self.prior_noise(count)
         codes = self.replica_draw(lambda shape: self._draw_codes(shape[0]),
                                   (count, self.categorical_dim + self.continuous_dim))
         return self.generate(latents, codes, training=training), codes

@@ -137,8 +137,8 @@ RUN_FILES = ("config.json", "history.csv", "history.json", "losses.png", "learni
              "model.keras", "metrics.json", "split.json", "number.gif", "image_at_epoch_*.png",
              "traversal_at_epoch_*.png",
              LOCK)
-"""What training writes at the top of a run directory (``run_owned`` also counts everything
-in its folders ``RUN_FOLDERS``)."""
+"""What training writes at the top of a run directory whatever its preset (``run_owned`` adds
+the preset's grid and GIF names, and everything in the folders ``RUN_FOLDERS``)."""
 RUN_FOLDERS = ("backup", "best", "latest", "epochs", "logs")
 
 
@@ -151,13 +151,16 @@ def run_owned(path: str | os.PathLike) -> Path | None:
         if depth > 3:
             return None
         try:
-            is_run = "run" in json.loads((folder / "config.json").read_text())
-        except (OSError, ValueError, TypeError):
+            config = json.loads((folder / "config.json").read_text())
+            preset = config.get("preset", {}) if "run" in config else None
+        except (OSError, ValueError, TypeError, AttributeError):
             continue
-        if not is_run:
+        if preset is None:
             continue
+        names = (*RUN_FILES, *(re.sub(r"\{epoch[^}]*\}", "*", str(preset[field]))
+                               for field in ("grid_filename", "gif_filename") if field in preset))
         relative = path.relative_to(folder).parts
         owned = (len(relative) > 1 and relative[0] in RUN_FOLDERS) or (
-            len(relative) == 1 and any(fnmatch.fnmatch(relative[0], name) for name in RUN_FILES))
+            len(relative) == 1 and any(fnmatch.fnmatch(relative[0], name) for name in names))
         return folder if owned else None
     return None
