@@ -28,7 +28,10 @@ def changed_fields(preset: dict) -> str:
     """The preset fields that differ from the faithful ``mnist`` preset, as ``--set`` text."""
     faithful = json.loads(json.dumps(get_preset("mnist").to_dict()))
     changes = [f"{key}={value}" for key, value in preset.items()
-               if key != "name" and faithful.get(key, value) != value]
+               if key not in ("name", "network_optimizers") and faithful.get(key, value) != value]
+    changes += [f"{network}.{key}={value}"
+                for network, settings in preset.get("network_optimizers", {}).items()
+                for key, value in settings.items()]
     return ", ".join(changes) or "(none: the faithful preset)"
 
 

@@ -39,7 +39,27 @@ def test_config_file_overrides_preset_fields_and_set_wins(tmp_path, suffix, text
     assert args.out == "runs/mnist" and args.metrics_every == 1
 
 
+def test_one_networks_rate_from_set_and_config_every_rate_from_learning_rate(tmp_path):
+    args = train.parse_args(["--preset", "dcgan-mnist", "--set",
+                             "discriminator.learning_rate=4e-4", "--set",
+                             "generator.adam_beta_1=0.0"])
+    assert args.preset.network_optimizers == {"generator": {"adam_beta_1": 0.0},
+                                              "discriminator": {"learning_rate": 4e-4}}
+    config = tmp_path / "ttur.json"
+    config.write_text(json.dumps({"network_optimizers": {"generator": {"learning_rate": 1e-4}}}))
+    assert train.parse_args(["--preset", "dcgan-mnist", "--config", str(config)]).preset \
+        .optimizer_settings("generator")["learning_rate"] == 1e-4
+    # --learning-rate is every network's rate: the preset's own generator rate gives way
+    assert get_preset("infogan-mnist").optimizer_settings("generator")["learning_rate"] == 1e-3
+    every = train.parse_args(["--preset", "infogan-mnist", "--learning-rate", "5e-4"]).preset
+    assert {every.optimizer_settings(network)["learning_rate"]
+            for network in every.networks} == {5e-4}
+
+
 @pytest.mark.parametrize("argv", [
+    ["--preset", "dcgan-mnist", "--learning-rate", "1e-4", "--set",
+     "generator.learning_rate=2e-4"],
+    ["--preset", "dcgan-mnist", "--set", "critic.learning_rate=2e-4"],
     ["--preset", "nope"], ["--epochs", "-1"], ["--batch-size", "0"], ["--schedule", "7"],
     ["--set", "latent_dim=x"], ["--preset", "faces", "--metrics-every", "2"],
 ])

@@ -107,6 +107,28 @@ def test_each_optimizer_moves_only_its_own_network(name):
 
 
 @pytest.mark.parametrize("name", CONTRACT_PRESETS)
+def test_each_network_gets_the_optimizer_its_preset_entry_names(name):
+    """``network_optimizers`` reaches every network's optimizer: the kind, rate and betas of
+    its own entry, the shared fields elsewhere; the family's preset names its model's
+    networks."""
+    preset = toy_preset(name)
+    model_class, _ = MODELS[preset.family]
+    assert preset.networks == model_class.network_names
+    first, *rest = preset.networks
+    entries = {first: {"optimizer": "rmsprop", "learning_rate": 3e-3}}
+    entries |= {network: {"learning_rate": 1e-4 * (index + 1), "adam_beta_1": 0.25}
+                for index, network in enumerate(rest)}
+    model = compiled(preset.replace(optimizer="adam", network_optimizers=entries))
+    assert isinstance(model.optimizer_of(first), keras.optimizers.RMSprop)
+    assert float(model.optimizer_of(first).learning_rate) == pytest.approx(3e-3)
+    for index, network in enumerate(rest):
+        optimizer = model.optimizer_of(network)
+        assert isinstance(optimizer, keras.optimizers.Adam)
+        assert float(optimizer.learning_rate) == pytest.approx(1e-4 * (index + 1))
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.25, preset.adam_beta_2)
+
+
+@pytest.mark.parametrize("name", CONTRACT_PRESETS)
 def test_test_step_changes_nothing_and_reports_every_loss(name):
     preset = toy_preset(name)
     model = compiled(preset)

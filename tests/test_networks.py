@@ -1,5 +1,7 @@
 """Every layer of the MNIST networks against the NTUT spec, section 2.1."""
 
+import json
+
 import keras
 import pytest
 
@@ -142,6 +144,44 @@ def test_preset_overrides_parse_to_the_fields_type(text, expected):
 @pytest.mark.parametrize("text", ["latent_dim", "latent_size=3", "latent_dim=x",
                                   "share_prior_noise=yes", "name=faces"])
 def test_bad_preset_overrides_are_refused(text):
+    with pytest.raises(ValueError):
+        get_preset("mnist").parse_override(text)
+
+
+def test_network_overrides_add_up_and_keep_the_shared_fields():
+    preset = get_preset("dcgan-mnist").with_assignments(
+        ["discriminator.learning_rate=4e-4", "generator.optimizer=rmsprop",
+         "generator.learning_rate=1e-4"])
+    assert preset.network_optimizers == {
+        "generator": {"optimizer": "rmsprop", "learning_rate": 1e-4},
+        "discriminator": {"learning_rate": 4e-4}}
+    assert preset.optimizer_settings("discriminator") == {
+        "optimizer": "adam", "learning_rate": 4e-4, "adam_beta_1": 0.5, "adam_beta_2": 0.999}
+    assert preset.optimizer_settings() == get_preset("dcgan-mnist").optimizer_settings()
+    # what config.json holds reads back as the same preset
+    saved = json.loads(json.dumps(preset.to_dict()))
+    assert get_preset("dcgan-mnist", **{key: value for key, value in saved.items()
+                                         if key == "network_optimizers"}) == preset
+
+
+@pytest.mark.parametrize(("entries", "message"), [
+    ({"critic": {"learning_rate": 1e-4}}, "no network 'critic'"),
+    ({"generator": {"lr": 1e-4}}, "'lr' is not an optimizer setting"),
+    ({"generator": {"learning_rate": 0}}, "generator.learning_rate must be positive"),
+    ({"generator": {"learning_rate": "fast"}}, "generator.learning_rate must be a finite"),
+    ({"generator": {"adam_beta_1": 1.0}}, r"generator.adam_beta_1 must be in \[0, 1\)"),
+    ({"generator": {"optimizer": "sgd"}}, "generator.optimizer must be one of"),
+    ({"generator": {}}, "non-empty dict"),
+    ({"generator": 1e-4}, "non-empty dict"),
+])
+def test_bad_network_optimizer_entries_are_refused(entries, message):
+    with pytest.raises(ValueError, match=message):
+        get_preset("dcgan-mnist", network_optimizers=entries)
+
+
+@pytest.mark.parametrize("text", ["generator.learning_rate=1e-4", "encoder.lr=1",
+                                  "decoder.learning_rate=fast", "network_optimizers=x"])
+def test_bad_network_overrides_are_refused(text):
     with pytest.raises(ValueError):
         get_preset("mnist").parse_override(text)
 

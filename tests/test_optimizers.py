@@ -163,3 +163,24 @@ def test_fused_adam_under_a_two_replica_strategy_takes_keras_adams_steps(tmp_pat
     assert np.abs(np.array(result["keras"][0]) - start.ravel()).max() > 0.02
     for keras_value, fused_value in zip(result["keras"], result["fused"], strict=True):
         np.testing.assert_array_equal(fused_value, keras_value)
+
+
+def test_per_network_rates_set_each_networks_first_adam_step():
+    """TTUR as one override per network: Adam's first step moves a weight by at most the
+    learning rate (m / √v = ±1 at t = 1), so after one DCGAN step the largest change in each
+    network is its own rate: D 4e-4, G 1e-4."""
+    from vaegan_tf.models import build_model, optimizers_for
+    from vaegan_tf.presets import get_preset
+
+    preset = get_preset("dcgan-mnist", latent_dim=8, dense_units=16, generator_filters=4,
+                        discriminator_filters=4, generator_steps=1).with_assignments(
+        ["discriminator.learning_rate=4e-4", "generator.learning_rate=1e-4"])
+    model = build_model(preset, seed=0)
+    model.compile(**optimizers_for(model, preset))
+    before = {name: [v.numpy().copy() for v in network.trainable_variables]
+              for name, network in model.networks.items()}
+    model.train_step(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32"))
+    for name, rate in (("discriminator", 4e-4), ("generator", 1e-4)):
+        change = max(float(np.max(np.abs(variable.numpy() - old))) for old, variable in zip(
+            before[name], model.networks[name].trainable_variables, strict=True))
+        assert change == pytest.approx(rate, rel=1e-3), name

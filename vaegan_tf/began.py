@@ -45,7 +45,7 @@ class BEGAN(AdversarialModel):
         True
     """
 
-    network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+    network_names: ClassVar[tuple[str, ...]] = BEGANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, gamma: float = 0.5,

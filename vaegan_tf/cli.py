@@ -104,8 +104,9 @@ def add_training_arguments(
     )
     parser.add_argument(
         "--learning-rate", type=positive_float, default=None,
-        help=f"initial learning rate of every network's optimizer (default: the preset's, "
-        f"{preset.learning_rate:g})",
+        help=f"initial learning rate of every network's optimizer, replacing the preset's "
+        f"per-network rates (default: the preset's, {preset.learning_rate:g}; one network's: "
+        "--set discriminator.learning_rate=4e-4)",
     )
     parser.add_argument(
         "--schedule", type=int, choices=sorted(SCHEDULE_PRESETS), default=None,
@@ -179,8 +180,9 @@ def add_training_arguments(
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
-        help="override a preset field, e.g. --set output_activation=sigmoid (repeatable; "
-        "fields in vaegan_tf/presets.py)",
+        help="override a preset field, e.g. --set output_activation=sigmoid, or one network's "
+        "optimizer setting, e.g. --set discriminator.learning_rate=4e-4 (repeatable; fields "
+        "in vaegan_tf/presets.py)",
     )
 
 
@@ -300,10 +302,12 @@ def resolve_preset(
     try:
         if not isinstance(preset, PresetBase):
             preset = get_preset(preset)
-        overrides = dict(preset.parse_override(item) for item in args.set)
-        for option in ("batch_size", "learning_rate", "schedule"):
-            if getattr(args, option) is not None:
-                overrides[option] = getattr(args, option)
+        preset = preset.with_assignments(args.set)
+        overrides = {option: getattr(args, option) for option in
+                     ("batch_size", "learning_rate", "schedule")
+                     if getattr(args, option) is not None}
+        if args.learning_rate is not None:
+            overrides["network_optimizers"] = every_network_rate(args.set, preset)
         preset = preset.replace(**overrides)
     except (ValueError, TypeError) as error:
         parser.error(str(error))
@@ -313,6 +317,19 @@ def resolve_preset(
         if getattr(args, option) is None:
             setattr(args, option, getattr(preset, option))
     return preset
+
+
+def every_network_rate(assignments: list[str], preset: PresetBase) -> dict[str, Any]:
+    """``preset.network_optimizers`` without learning rates, for ``--learning-rate`` (every
+    network's rate); ``ValueError`` if ``assignments`` (``--set``) also gave one network's."""
+    given = [item for item in assignments
+             if item.partition("=")[0].strip().endswith(".learning_rate")]
+    if given:
+        raise ValueError(f"--learning-rate sets every network's rate; --set {given[0]} sets "
+                         "one network's: give one of the two")
+    return {network: rest for network, settings in preset.network_optimizers.items()
+            if (rest := {key: value for key, value in settings.items()
+                         if key != "learning_rate"})}
 
 
 def load_model(path: str | Path) -> AdversarialModel:

@@ -53,7 +53,7 @@ class GAN(AdversarialModel):
         TensorShape([16, 28, 28, 1])
     """
 
-    network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+    network_names: ClassVar[tuple[str, ...]] = GANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(

@@ -57,7 +57,7 @@ class InfoGAN(AdversarialModel):
         (10, 5, 28, 28, 1)
     """
 
-    network_names: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
+    network_names: ClassVar[tuple[str, ...]] = InfoGANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,

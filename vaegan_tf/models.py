@@ -41,12 +41,14 @@ def build_model(preset: str | PresetBase, seed: int | None = None,
 
 
 def make_optimizer(preset: PresetBase, name: str) -> keras.optimizers.Optimizer:
-    """A fresh optimizer as the preset says (kind, learning rate, betas), named ``name``
-    (Adam: ``FusedAdam`` where the fast paths are on)."""
-    if preset.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(preset.learning_rate, name=name)
-    return adam(preset.learning_rate, beta_1=preset.adam_beta_1, beta_2=preset.adam_beta_2,
-                name=name)
+    """A fresh optimizer for network ``name`` as the preset says (kind, learning rate, betas:
+    ``preset.optimizer_settings(name)``), named ``name`` (Adam: ``FusedAdam`` where the fast
+    paths are on)."""
+    settings = preset.optimizer_settings(name)
+    if settings["optimizer"] == "rmsprop":
+        return keras.optimizers.RMSprop(settings["learning_rate"], name=name)
+    return adam(settings["learning_rate"], beta_1=settings["adam_beta_1"],
+                beta_2=settings["adam_beta_2"], name=name)
 
 
 def optimizers_for(model: AdversarialModel, preset: PresetBase) -> dict[str, Any]:

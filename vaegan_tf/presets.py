@@ -14,12 +14,15 @@ import dataclasses
 import functools
 import math
 import typing
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 OutputActivation = Literal["tanh", "sigmoid"]
 Dataset = Literal["mnist", "faces"]
 DATASETS = ("mnist", "faces")
 OPTIMIZERS = ("adam", "rmsprop")
+OPTIMIZER_FIELDS = ("optimizer", "learning_rate", "adam_beta_1", "adam_beta_2")
+"""The ``PresetBase`` fields a network's own entry in ``network_optimizers`` may set."""
 FeatureTap = Literal["conv", "batch_norm", "activation"]
 DecoderLossVariant = Literal["prior", "real"]
 DECODER_LOSS_VARIANTS = ("prior", "real")
@@ -96,6 +99,19 @@ def check_field_types(instance: Any) -> None:
             object.__setattr__(instance, field.name, conformed)
 
 
+def _check_optimizer_settings(settings: dict[str, Any], prefix: str) -> None:
+    """Range checks of ``OPTIMIZER_FIELDS`` values; ``prefix`` names the network's entry."""
+    if settings["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"{prefix}optimizer must be one of {OPTIMIZERS}, "
+                         f"got {settings['optimizer']!r}")
+    if settings["learning_rate"] <= 0:
+        raise ValueError(f"{prefix}learning_rate must be positive, "
+                         f"got {settings['learning_rate']}")
+    for field in ("adam_beta_1", "adam_beta_2"):
+        if not 0.0 <= settings[field] < 1.0:
+            raise ValueError(f"{prefix}{field} must be in [0, 1), got {settings[field]}")
+
+
 def _check_positive(instance: Any, *fields: str, allow_zero: bool = False) -> None:
     for field in fields:
         values = getattr(instance, field)
@@ -124,6 +140,10 @@ class PresetBase:
         learning_rate: Initial learning rate of every network's optimizer.
         adam_beta_1: Adam β1 (Keras' default 0.9, what ``Adam(5e-4)`` gave in TF 2.2).
         adam_beta_2: Adam β2.
+        network_optimizers: One network's own optimizer settings over the four above, e.g.
+            ``{"discriminator": {"learning_rate": 4e-4}}`` (TTUR); keys are the family's
+            ``networks``, values dicts of ``OPTIMIZER_FIELDS``. On the command line
+            ``--set discriminator.learning_rate=4e-4``.
         schedule: Default NTUT learning-rate schedule, 1-4 (``SCHEDULE_PRESETS``).
         batch_size: Training batch size (images per discriminator step).
         epochs: Epochs of a full run.
@@ -134,6 +154,8 @@ class PresetBase:
 
     family: ClassVar[str] = ""
     """The model family, the key of ``vaegan_tf.models.MODELS`` that builds this preset."""
+    networks: ClassVar[tuple[str, ...]] = ()
+    """The family's networks, one optimizer each (the model's ``network_names``)."""
 
     name: str
     dataset: Dataset = "mnist"
@@ -145,6 +167,7 @@ class PresetBase:
     learning_rate: float = 5e-4
     adam_beta_1: float = 0.9
     adam_beta_2: float = 0.999
+    network_optimizers: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     schedule: int = 1
     batch_size: int = 100
     epochs: int = 100
@@ -161,14 +184,11 @@ class PresetBase:
             )
         if self.dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         _check_positive(self, "image_shape", "latent_dim", "batch_size", "epochs",
-                        "sample_every", "learning_rate")
+                        "sample_every")
         _check_positive(self, "leaky_relu_slope", allow_zero=True)
-        for field in ("adam_beta_1", "adam_beta_2"):
-            if not 0.0 <= getattr(self, field) < 1.0:
-                raise ValueError(f"{field} must be in [0, 1), got {getattr(self, field)}")
+        _check_optimizer_settings(self.optimizer_settings(), "")
+        object.__setattr__(self, "network_optimizers", self._checked_network_optimizers())
         if self.schedule not in SCHEDULE_PRESETS:
             raise ValueError(
                 f"schedule must be one of {sorted(SCHEDULE_PRESETS)}, got {self.schedule}"
@@ -182,6 +202,52 @@ class PresetBase:
         if "{epoch" not in self.grid_filename:
             raise ValueError("grid_filename must contain an {epoch} field, e.g. "
                              f"'image_at_epoch_{{epoch:03d}}.png'; got {self.grid_filename!r}")
+
+    def _checked_network_optimizers(self) -> dict[str, dict[str, Any]]:
+        """``network_optimizers`` typed and checked (``ValueError`` naming the entry), in the
+        family's network order."""
+        if not isinstance(self.network_optimizers, dict):
+            raise ValueError("network_optimizers must map network names to settings, got "
+                             f"{self.network_optimizers!r}")
+        unknown = sorted(set(self.network_optimizers) - set(self.networks))
+        if unknown:
+            raise ValueError(f"network_optimizers: no network {unknown[0]!r} in a "
+                             f"{self.family} model; its networks: {', '.join(self.networks)}")
+        types = _field_types(PresetBase)
+        checked = {}
+        for network in self.networks:
+            settings = self.network_optimizers.get(network)
+            if settings is None:
+                continue
+            if not isinstance(settings, dict) or not settings:
+                raise ValueError(f"network_optimizers[{network!r}] must be a non-empty dict "
+                                 f"of {', '.join(OPTIMIZER_FIELDS)}, got {settings!r}")
+            wrong = sorted(set(settings) - set(OPTIMIZER_FIELDS))
+            if wrong:
+                raise ValueError(f"network_optimizers[{network!r}]: {wrong[0]!r} is not an "
+                                 f"optimizer setting; settings: {', '.join(OPTIMIZER_FIELDS)}")
+            checked[network] = {field: _conformed(f"{network}.{field}", types[field],
+                                                  settings[field])
+                                for field in OPTIMIZER_FIELDS if field in settings}
+            _check_optimizer_settings(self.optimizer_settings() | checked[network],
+                                      f"{network}.")
+        return checked
+
+    def optimizer_settings(self, network: str | None = None) -> dict[str, Any]:
+        """The optimizer fields (``OPTIMIZER_FIELDS``) of ``network``: the preset's own, with
+        the network's ``network_optimizers`` entry over them (``None``: the shared ones).
+
+        Example:
+            >>> get_preset("infogan-mnist").optimizer_settings("generator")["learning_rate"]
+            0.001
+        """
+        shared = {field: getattr(self, field) for field in OPTIMIZER_FIELDS}
+        if network is None:
+            return shared
+        if network not in self.networks:
+            raise ValueError(f"No network {network!r} in a {self.family} model; its networks: "
+                             f"{', '.join(self.networks)}")
+        return shared | self.network_optimizers.get(network, {})
 
     @property
     def images_per_step(self) -> int:
@@ -212,11 +278,15 @@ class PresetBase:
         """
         field, separator, text = assignment.partition("=")
         field = field.strip()
-        if not separator or not hasattr(self, field) or field in ("name", "family"):
+        network, dot, setting = field.partition(".")
+        if separator and dot:
+            return self._parse_network_override(network, setting, text)
+        if not separator or not hasattr(self, field) or field in (
+                "name", "family", "networks", "network_optimizers"):
             fields = ", ".join(sorted(f.name for f in dataclasses.fields(self)
                                       if f.name != "name"))
-            raise ValueError(f"Expected FIELD=VALUE with a field of preset {self.name!r}, got "
-                             f"{assignment!r}; its fields: {fields}")
+            raise ValueError(f"Expected FIELD=VALUE (or NETWORK.SETTING=VALUE) with a field of "
+                             f"preset {self.name!r}, got {assignment!r}; its fields: {fields}")
         current = getattr(self, field)
         try:
             if isinstance(current, bool):
@@ -228,6 +298,31 @@ class PresetBase:
             return field, type(current)(text)
         except ValueError as error:
             raise ValueError(f"Bad value for {field}: {text!r} ({error})") from None
+
+    def _parse_network_override(self, network: str, setting: str,
+                                text: str) -> tuple[str, dict[str, dict[str, Any]]]:
+        """``network.setting=text`` as the whole new ``network_optimizers`` value."""
+        if network not in self.networks or setting not in OPTIMIZER_FIELDS:
+            raise ValueError(
+                f"Expected NETWORK.SETTING=VALUE with a network of preset {self.name!r} "
+                f"({', '.join(self.networks)}) and one of {', '.join(OPTIMIZER_FIELDS)}, got "
+                f"{network}.{setting}")
+        _, value = self.parse_override(f"{setting}={text}")
+        entry = self.network_optimizers.get(network, {}) | {setting: value}
+        return "network_optimizers", self.network_optimizers | {network: entry}
+
+    def with_assignments(self, assignments: Iterable[str]) -> PresetBase:
+        """A copy with ``"field=value"`` assignments (``parse_override``'s) applied in order,
+        so that several ``NETWORK.SETTING=VALUE`` ones add up.
+
+        Example:
+            >>> get_preset("dcgan-mnist").with_assignments(
+            ...     ["discriminator.learning_rate=4e-4", "generator.learning_rate=1e-4"])
+        """
+        preset = self
+        for assignment in assignments:
+            preset = preset.replace(**dict([preset.parse_override(assignment)]))
+        return preset
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -398,6 +493,7 @@ class VAEGANPreset(PresetBase, VAEGANObjective):
     feature_tap: FeatureTap = "activation"
 
     family: ClassVar[str] = "vaegan"
+    networks: ClassVar[tuple[str, ...]] = VAEGAN_NETWORKS
 
     def __post_init__(self) -> None:
         PresetBase.__post_init__(self)
@@ -455,6 +551,7 @@ class VAEPreset(ConvStackPreset):
     kl_weight: float = 0.00025
 
     family: ClassVar[str] = "vae"
+    networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
 
     def __post_init__(self) -> None:
         ConvStackPreset.__post_init__(self)
@@ -485,6 +582,7 @@ class BEGANPreset(ConvStackPreset):
     hidden_dim: int = 64
 
     family: ClassVar[str] = "began"
+    networks: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
 
     def __post_init__(self) -> None:
         ConvStackPreset.__post_init__(self)
@@ -559,6 +657,7 @@ class GANPreset(PresetBase, GANObjective):
     """
 
     family: ClassVar[str] = "gan"
+    networks: ClassVar[tuple[str, ...]] = ("generator", "discriminator")
 
     generator_filters: int = 64
     discriminator_filters: int = 64
@@ -706,10 +805,11 @@ _BEGAN_FACES = _BEGAN_MNIST.replace(
 )
 
 # InfoGAN (Chen et al. 2016) on the GAN family's MNIST networks (which are the paper's): z of
-# 62, Cat(10) and 2 continuous codes; 1 D step and 1 G step; Adam 2e-4, beta_1 0.5 for both
-# (the paper's G rate 1e-3 needs per-network rates, not in the presets yet).
+# 62, Cat(10) and 2 continuous codes; 1 D step and 1 G step; Adam beta_1 0.5, the paper's
+# rates: 2e-4 for D, 1e-3 for G (and Q through G's optimizer).
 _INFOGAN_MNIST = InfoGANPreset(
     name="infogan-mnist", latent_dim=62, dense_units=1024, learning_rate=2e-4, adam_beta_1=0.5,
+    network_optimizers={"generator": {"learning_rate": 1e-3}},
     batch_size=64, epochs=10, sample_every=1, gif_filename="samples.gif",
 )
 _INFOGAN_FACES = _INFOGAN_MNIST.replace(
@@ -771,15 +871,23 @@ def _objective(preset: PresetBase) -> str:
     return ", ".join(["VAE-GAN", labels, f"schedule {preset.schedule}", *extras])
 
 
+def _optimizer_text(settings: dict[str, Any]) -> str:
+    """``adam 0.0002, β (0.5, 0.999)`` from ``optimizer_settings``' dict."""
+    betas = (f", β ({settings['adam_beta_1']:g}, {settings['adam_beta_2']:g})"
+             if settings["optimizer"] == "adam" else "")
+    return f"{settings['optimizer']} {settings['learning_rate']:g}{betas}"
+
+
 def presets_table() -> str:
     """Every registered preset as a Markdown table: what ``vaegan-tf presets`` prints and the
     documentation shows (made from the registry, so it cannot go stale)."""
     rows = ["| preset | family | data | image | latent | batch | optimizer | epochs | recipe |",
             "|---|---|---|---|---:|---:|---|---:|---|"]
     for name, preset in PRESETS.items():
-        optimizer = f"{preset.optimizer} {preset.learning_rate:g}" + (
-            f", β ({preset.adam_beta_1:g}, {preset.adam_beta_2:g})"
-            if preset.optimizer == "adam" else "")
+        optimizer = "; ".join(
+            [_optimizer_text(preset.optimizer_settings())] +
+            [f"{network}: {_optimizer_text(preset.optimizer_settings(network))}"
+             for network in preset.network_optimizers])
         image = "×".join(str(size) for size in preset.image_shape)
         rows.append(f"| `{name}` | {preset.family} | {preset.dataset} | {image} | "
                     f"{preset.latent_dim} | {preset.batch_size} | {optimizer} | "

@@ -42,7 +42,7 @@ class VAE(Autoencoding, AdversarialModel):
         TensorShape([16, 28, 28, 1])
     """
 
-    network_names: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
+    network_names: ClassVar[tuple[str, ...]] = VAEPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, kl_weight: float = 0.00025,

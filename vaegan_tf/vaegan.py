@@ -71,7 +71,7 @@ class VAEGAN(Autoencoding, AdversarialModel):
         TensorShape([16, 28, 28, 1])
     """
 
-    network_names: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "discriminator")
+    network_names: ClassVar[tuple[str, ...]] = VAEGANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder")
 
     def __init__(

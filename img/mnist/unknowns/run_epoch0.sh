@@ -19,14 +19,18 @@ declare -A HYPOTHESES=(
   [logits-d]="--set logits_mistake=discriminator"
   [logits-dec]="--set logits_mistake=decoder"
   [lr-1e-4]="--learning-rate 1e-4"
+  # The original's D near 3 ln 2 all epoch, as if it learned far slower than the others:
+  # the discriminator's rate alone, 5x and 50x below the others' 5e-4.
+  [d-lr-1e-4]="--set discriminator.learning_rate=1e-4"
+  [d-lr-1e-5]="--set discriminator.learning_rate=1e-5"
   [sigmoid]="--set output_activation=sigmoid"
   [linear-conv]="--set first_conv_activation=linear"
   # The settings that moved a loss towards the original's (README table), together.
   [combined]="--set feature_tap=conv --set decoder_loss_variant=real --set first_conv_activation=linear"
 )
 ORDER=(baseline bn-inference-d bn-inference-all bn-inference-enc-dec decoder-real joint-d-batch
-       tap-conv tap-batch-norm feature-mean sequential logits-d logits-dec lr-1e-4 sigmoid
-       linear-conv combined)
+       tap-conv tap-batch-norm feature-mean sequential logits-d logits-dec lr-1e-4 d-lr-1e-4
+       d-lr-1e-5 sigmoid linear-conv combined)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${ORDER[@]}")
 for name in "${names[@]}"; do
