@@ -29,6 +29,10 @@ CASES = {
     # The GAN losses differ only in pure functions; WGAN-GP has the critic steps and the
     # penalty's draws, the conditional DCGAN the labels.
     "dcgan-mnist": {}, "wgan-gp-mnist": {}, "cdcgan-mnist": {},
+    # The generator's moving average, updated once across the replicas (merge_call).
+    "dcgan-mnist, generator average": {"ema_decay": 0.5},
+    # Spectral normalization's power-iteration vectors, updated on every replica alike.
+    "sngan-mnist": {},
 }
 STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 

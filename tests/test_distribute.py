@@ -15,7 +15,7 @@ QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 CASES = ["mnist", "mnist, soft and noisy labels", "mnist, equilibrium gate", "dcgan-mnist",
-         "wgan-gp-mnist", "cdcgan-mnist"]
+         "wgan-gp-mnist", "cdcgan-mnist", "dcgan-mnist, generator average", "sngan-mnist"]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,9 @@ The protocol that callbacks and commands rely on (and nothing more):
   for every random draw of a train step and ``apply_gradients`` (or ``gradient_scale``) for
   every gradient, so a step on R replicas equals the step on one device;
 - ``sampling_networks``: the networks that sampling, reconstruction and scoring use (what a
-  run keeps of its best epoch); the others (the discriminator) only train.
+  run keeps of its best epoch); the others (the discriminator) only train;
+- ``averaged_network``: the network an exponential moving average can follow (the generator
+  or decoder); ``network(name, training)`` gives the one a computation uses.
 """
 
 from __future__ import annotations
@@ -149,10 +151,19 @@ class AdversarialModel(keras.Model):
             slots (BEGAN's k_t), by name with their initial values:
             ``self.model_state[name]``, a non-trainable variable saved in ``model.keras`` with
             the weights, so loading and resuming (``RunBackup``) restore it.
+        ema_decay: Keep an exponential moving average of ``averaged_network``'s weights
+            (0: none): after each of its optimizer steps ``w̄ ← d·w̄ + (1 − d)·w`` with
+            ``d = min(ema_decay, (1 + n) / (10 + n))`` after n updates (the warm-up of
+            TensorFlow's ``ExponentialMovingAverage``), its batch-norm statistics copied.
+            Samples, reconstructions, scores and saved network files then come from the
+            average (``network(name, training=False)``); train and test steps use the live
+            network. The average is a copy of the network in ``model.keras``, the count
+            ``model_state["ema_updates"]``.
     """
 
     network_names: ClassVar[tuple[str, ...]] = ()
     sampling_networks: ClassVar[tuple[str, ...]] = ()
+    averaged_network: ClassVar[str] = ""
     can_encode: ClassVar[bool] = False
     categorical_dim: int = 0
 
@@ -166,6 +177,7 @@ class AdversarialModel(keras.Model):
         extra_metric_names: tuple[str, ...] = (),
         seed: int | None = None,
         state: dict[str, float] | None = None,
+        ema_decay: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -185,10 +197,19 @@ class AdversarialModel(keras.Model):
         self.num_classes = int(num_classes)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.ema_decay = float(ema_decay)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
+        if self.ema_decay and not self.averaged_network:
+            raise ValueError(f"{type(self).__name__} has no network to average (ema_decay)")
+        self.average = (_averaged_copy(networks[self.averaged_network]) if self.ema_decay
+                        else None)
+        state = {**(state or {}), **({"ema_updates": 0.0} if self.ema_decay else {})}
         self.model_state = {
             name: keras.Variable(float(value), name=name, trainable=False, dtype="float32",
                                  aggregation="only_first_replica")
-            for name, value in (state or {}).items()}
+            for name, value in state.items()}
+        self._in_step = False
         self.loss_trackers = {name: keras.metrics.Mean(name=name)
                               for name in (*self.loss_names, *extra_metric_names)}
         self._compile_kwargs: dict[str, Any] = {}
@@ -205,6 +226,15 @@ class AdversarialModel(keras.Model):
     def networks(self) -> dict[str, keras.Model]:
         """Name → network."""
         return {name: getattr(self, name) for name in self.network_names}
+
+    def network(self, name: str, training: bool = False) -> keras.Model:
+        """The network ``name`` a computation uses: the average of ``averaged_network``
+        (``ema_decay``) when sampling, the live network when ``training`` and in train and
+        test steps (whose losses are the live networks')."""
+        if self.average is not None and name == self.averaged_network and not (
+                training or self._in_step):
+            return self.average
+        return getattr(self, name)
 
     def optimizer_of(self, name: str) -> keras.optimizers.Optimizer:
         """The optimizer that trains network ``name`` (after ``compile``)."""
@@ -376,7 +406,11 @@ class AdversarialModel(keras.Model):
 
     def test_step(self, data: Tensor | tuple) -> dict[str, tf.Tensor]:
         images, conditions = self.unpack(data)
-        return self._track(self.compute_losses(images, conditions, training=False))
+        self._in_step = True  # while tracing: the live networks' losses, not the average's
+        try:
+            return self._track(self.compute_losses(images, conditions, training=False))
+        finally:
+            self._in_step = False
 
     def gradient_scale(self, name: str, loss: tf.Tensor) -> tf.Tensor | None:
         """The ``output_gradients`` of network ``name``'s gradient of ``loss``: the loss scale
@@ -441,6 +475,35 @@ class AdversarialModel(keras.Model):
                 self.optimizer_of(name).apply_gradients(pairs)
             else:
                 apply_if(self.optimizer_of(name), pairs, condition)
+        if self.average is not None and name == self.averaged_network:
+            with after_updates(variables):
+                self.update_average()
+
+    def update_average(self) -> None:
+        """Moves the average of ``averaged_network`` one step towards its weights (batch-norm
+        statistics copied), counting the update in ``model_state["ema_updates"]``. Under a
+        strategy the replicas hold the same weights: the update runs once, across them."""
+        live = getattr(self, self.averaged_network)
+        count = self.model_state["ema_updates"]
+        decay = ops.minimum(self.ema_decay, (1.0 + count) / (10.0 + count))
+
+        def move(average: Any, weight: Any, trainable: bool) -> Any:
+            return average.assign(average * decay + weight * (1.0 - decay) if trainable
+                                  else weight)
+
+        pairs = list(zip(self.average.weights, live.weights, strict=True))
+        replicas, _ = replicas_in_sync()
+        if replicas > 1:
+            def across(strategy: tf.distribute.Strategy) -> None:
+                for average, weight in pairs:
+                    strategy.extended.update(average.value, move, args=(weight.value,
+                                                                        weight.trainable))
+            tf.distribute.get_replica_context().merge_call(across)
+        else:
+            for average, weight in pairs:
+                move(average, weight, weight.trainable)
+        with after_updates(self.average.weights):
+            count.assign_add(1.0)
 
     def apply_in_turn(self, steps: list[tuple[str, tf.Tensor, tf.GradientTape]],
                       conditions: dict[str, tf.Tensor] | None = None) -> None:
@@ -473,7 +536,7 @@ class AdversarialModel(keras.Model):
         config = super().get_config()
         config.update({name: portable_config(keras.saving.serialize_keras_object(network))
                        for name, network in self.networks.items()})
-        config.update(data_range=list(self.data_range), seed=self.seed)
+        config.update(data_range=list(self.data_range), seed=self.seed, ema_decay=self.ema_decay)
         return config
 
     @classmethod
@@ -484,12 +547,23 @@ class AdversarialModel(keras.Model):
         return cls(**config)
 
 
+def _averaged_copy(network: keras.Model) -> keras.Model:
+    """A non-trainable copy of ``network`` (same layers, ``NAME_average``) with its weights."""
+    config = keras.saving.serialize_keras_object(network)
+    config["config"]["name"] = f"{network.name}_average"
+    copy = keras.saving.deserialize_keras_object(config)
+    copy.set_weights(network.get_weights())
+    copy.trainable = False
+    return copy
+
+
 class Autoencoding:
     """What a model with an ``encoder`` (image → mean ‖ log-variance of q(z|x)) and a
     ``decoder`` (code → image) shares: the VAE-GAN and the VAE. Mixed in before
     ``AdversarialModel``, whose ``seed_generator`` it draws from."""
 
     can_encode: ClassVar[bool] = True
+    averaged_network: ClassVar[str] = "decoder"
 
     def encode(self, images: Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns the mean and log-variance of q(z | images)."""
@@ -500,7 +574,7 @@ class Autoencoding:
     def generate(self, latents: Tensor, conditions: Tensor | None = None,
                  training: bool = False) -> tf.Tensor:
         """Decodes latent codes to images in ``data_range`` (these models are unconditional)."""
-        return float32(self.decoder(latents, training=training))
+        return float32(self.network("decoder", training)(latents, training=training))
 
     def decode(self, codes: Tensor, training: bool = False) -> tf.Tensor:
         """Decodes latent codes to images in ``data_range``."""

@@ -47,6 +47,7 @@ class BEGAN(AdversarialModel):
 
     network_names: ClassVar[tuple[str, ...]] = BEGANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
+    averaged_network: ClassVar[str] = "generator"
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, gamma: float = 0.5,
                  lambda_k: float = 0.001, k_initial: float = 0.0,
@@ -62,7 +63,7 @@ class BEGAN(AdversarialModel):
     def generate(self, latents: Tensor, conditions: Tensor | None = None,
                  training: bool = False) -> tf.Tensor:
         """Images in ``data_range`` from latent codes (BEGAN is unconditional)."""
-        return float32(self.generator(latents, training=training))
+        return float32(self.network("generator", training)(latents, training=training))
 
     def reconstruction_losses(self, images: Tensor, training: bool) -> tuple[tf.Tensor, ...]:
         """(L(x), L(G(z))) on one batch and fresh noise."""
@@ -121,4 +122,5 @@ def build_began(preset: str | BEGANPreset = "began-mnist", seed: int | None = No
         raise ValueError(f"{config.name} is not a BEGAN preset")
     return BEGAN(build_began_generator(config), build_began_discriminator(config),
                  gamma=config.gamma, lambda_k=config.lambda_k, k_initial=config.k_initial,
-                 data_range=config.data_range, seed=seed, name=f"began_{config.name}")
+                 data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+                 name=f"began_{config.name}")

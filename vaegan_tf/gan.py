@@ -55,6 +55,7 @@ class GAN(AdversarialModel):
 
     network_names: ClassVar[tuple[str, ...]] = GANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
+    averaged_network: ClassVar[str] = "generator"
 
     def __init__(
         self,
@@ -98,7 +99,7 @@ class GAN(AdversarialModel):
         # Keras refuses a list that mixes NumPy arrays and tensors.
         inputs = latents if conditions is None else [ops.convert_to_tensor(latents),
                                                      ops.convert_to_tensor(conditions)]
-        return float32(self.generator(inputs, training=training))
+        return float32(self.network("generator", training)(inputs, training=training))
 
     def score(self, images: Tensor, conditions: Tensor | None = None,
               training: bool = False) -> tf.Tensor:
@@ -214,4 +215,5 @@ def build_gan(preset: str | GANPreset = "dcgan-mnist", seed: int | None = None,
         raise ValueError(f"{config.name!r} is not a GAN preset")
     return GAN(build_generator(config), build_gan_discriminator(config),
                objective=GANObjective.of(config), num_classes=config.num_classes,
-               data_range=config.data_range, seed=seed, name=f"gan_{config.name}")
+               data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+               name=f"gan_{config.name}")

@@ -59,6 +59,7 @@ class InfoGAN(AdversarialModel):
 
     network_names: ClassVar[tuple[str, ...]] = InfoGANPreset.networks
     sampling_networks: ClassVar[tuple[str, ...]] = ("generator",)
+    averaged_network: ClassVar[str] = "generator"
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  categorical_dim: int = 10, continuous_dim: int = 2,
@@ -95,8 +96,8 @@ class InfoGAN(AdversarialModel):
             count = ops.shape(latents)[0]
             conditions = self.codes(ops.arange(count) % self.categorical_dim,
                                     ops.zeros((count, self.continuous_dim)))
-        return float32(self.generator([latents, ops.convert_to_tensor(conditions, "float32")],
-                                      training=training))
+        return float32(self.network("generator", training)(
+            [latents, ops.convert_to_tensor(conditions, "float32")], training=training))
 
     def sample(self, n: int, seed: int | None = None,
                conditions: Tensor | None = None) -> tf.Tensor:
@@ -194,4 +195,5 @@ def build_infogan(preset: str | InfoGANPreset = "infogan-mnist", seed: int | Non
                    continuous_dim=config.continuous_dim,
                    info_weight_categorical=config.info_weight_categorical,
                    info_weight_continuous=config.info_weight_continuous, loss=config.loss,
-                   data_range=config.data_range, seed=seed, name=f"infogan_{config.name}")
+                   data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+                   name=f"infogan_{config.name}")

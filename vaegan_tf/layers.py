@@ -151,6 +151,56 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
+class SpectralNormalization(keras.layers.SpectralNormalization):
+    """A linear layer (``Conv2D``, ``Dense``: no activation) computing with W / σ(W), as
+    Miyato et al. 2018 (SNGAN) define it: σ is the power-iteration estimate of the kernel's
+    largest singular value (its vector u, one iteration per training call, as in Keras'
+    layer, which this extends: same arguments and weights).
+
+    Keras' own layer instead writes W / σ back into the kernel on every training call: the
+    gradient then misses σ's dependence on W, and a generator step, which calls the
+    discriminator in training mode, changes the discriminator's weights. Here the kernel is
+    the optimizer's alone and the output is ``(layer(x) − b) / σ + b``, which for a linear
+    layer is the layer with W / σ, with the gradient through σ (u and v held constant, as in
+    the paper).
+
+    Example:
+        >>> layer = SpectralNormalization(keras.layers.Dense(3))
+        >>> layer(np.ones((2, 4)), training=True).shape
+        TensorShape([2, 3])
+    """
+
+    def build(self, input_shape: tuple) -> None:
+        super().build(input_shape)
+        if getattr(self.layer, "activation", keras.activations.linear) not in (
+                keras.activations.linear, None):
+            raise ValueError(f"SpectralNormalization needs a linear layer; {self.layer.name} "
+                             "has an activation: apply it after")
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        matrix = ops.reshape(self.kernel, (-1, self.kernel_shape[-1]))
+        u = self.vector_u
+        if training:
+            v = _unit(ops.matmul(u, ops.transpose(matrix)))
+            u = ops.stop_gradient(_unit(ops.matmul(v, matrix)))
+            self.vector_u.assign(u)
+        else:
+            v = _unit(ops.matmul(u, ops.transpose(matrix)))
+        v = ops.stop_gradient(v)
+        sigma = ops.sum(ops.matmul(v, matrix) * u)
+        outputs = self.layer(inputs)
+        bias = getattr(self.layer, "bias", None)
+        if bias is None:
+            return outputs / ops.cast(sigma, outputs.dtype)
+        bias = ops.cast(bias, outputs.dtype)
+        return (outputs - bias) / ops.cast(sigma, outputs.dtype) + bias
+
+
+def _unit(vector: Any) -> Any:
+    return vector / ops.sqrt(ops.maximum(ops.sum(ops.square(vector)), 1e-12))
+
+
+@keras.saving.register_keras_serializable(package="vaegan_tf")
 class ConditionChannels(keras.layers.Layer):
     """Appends a condition vector to an image as constant channels: (B, H, W, C) and (B, K) →
     (B, H, W, C + K), the conditional discriminator's input (keras-io ``conditional_gan``).

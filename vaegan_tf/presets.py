@@ -144,6 +144,9 @@ class PresetBase:
             ``{"discriminator": {"learning_rate": 4e-4}}`` (TTUR); keys are the family's
             ``networks``, values dicts of ``OPTIMIZER_FIELDS``. On the command line
             ``--set discriminator.learning_rate=4e-4``.
+        ema_decay: An exponential moving average of the generator's (the decoder's) weights
+            for every sample, grid, score and saved network file (0: none; 0.999 is a common
+            choice), with TensorFlow's warm-up ``min(decay, (1 + n) / (10 + n))``.
         schedule: Default NTUT learning-rate schedule, 1-4 (``SCHEDULE_PRESETS``).
         batch_size: Training batch size (images per discriminator step).
         epochs: Epochs of a full run.
@@ -168,6 +171,7 @@ class PresetBase:
     adam_beta_1: float = 0.9
     adam_beta_2: float = 0.999
     network_optimizers: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    ema_decay: float = 0.0
     schedule: int = 1
     batch_size: int = 100
     epochs: int = 100
@@ -187,6 +191,8 @@ class PresetBase:
         _check_positive(self, "image_shape", "latent_dim", "batch_size", "epochs",
                         "sample_every")
         _check_positive(self, "leaky_relu_slope", allow_zero=True)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         _check_optimizer_settings(self.optimizer_settings(), "")
         object.__setattr__(self, "network_optimizers", self._checked_network_optimizers())
         if self.schedule not in SCHEDULE_PRESETS:
@@ -654,6 +660,9 @@ class GANPreset(PresetBase, GANObjective):
             tiled as input channels of D); 0: unconditional.
         num_attributes: Conditional on an attribute vector of this length (CelebA: 40), fed
             like the one-hot class; 0: none. At most one of the two is set.
+        spectral_norm: Wrap every convolution and dense layer of the discriminator's score
+            path in Keras' ``SpectralNormalization`` (Miyato et al. 2018; one power iteration
+            per training call).
     """
 
     family: ClassVar[str] = "gan"
@@ -666,6 +675,7 @@ class GANPreset(PresetBase, GANObjective):
     weight_init_stddev: float = 0.02
     num_classes: int = 0
     num_attributes: int = 0
+    spectral_norm: bool = False
 
     def __post_init__(self) -> None:
         PresetBase.__post_init__(self)
@@ -761,6 +771,10 @@ _GAN_VARIANTS: dict[str, dict[str, Any]] = {
                 "discriminator_steps": 5, "generator_steps": 1, "learning_rate": 1e-4,
                 "adam_beta_1": 0.0, "adam_beta_2": 0.9,
                 "discriminator_normalization": "layer_norm"},
+    # Miyato et al. 2018 (SNGAN): spectral normalization in D, no batch norm there, the hinge
+    # loss; the paper's setting C for its standard CNN: Adam 2e-4, β (0.5, 0.999), 1 D step.
+    "sngan": {"loss": "hinge", "spectral_norm": True, "discriminator_normalization": "none",
+              "generator_steps": 1},
 }
 
 
@@ -853,7 +867,8 @@ def _objective(preset: PresetBase) -> str:
                 f" / {preset.info_weight_continuous:g}")
     if isinstance(preset, GANPreset):
         extras = [f"clip {preset.clip_value:g}"] * bool(preset.clip_value) + [
-            f"GP {preset.gradient_penalty_weight:g}"] * bool(preset.gradient_penalty_weight)
+            f"GP {preset.gradient_penalty_weight:g}"] * bool(preset.gradient_penalty_weight) + [
+            "spectral norm in D"] * preset.spectral_norm
         condition = (f"{preset.num_classes} classes" if preset.num_classes else
                      f"{preset.num_attributes} attributes" if preset.num_attributes else "")
         return ", ".join([preset.loss.replace("_", "-"),
@@ -891,7 +906,8 @@ def presets_table() -> str:
         image = "×".join(str(size) for size in preset.image_shape)
         rows.append(f"| `{name}` | {preset.family} | {preset.dataset} | {image} | "
                     f"{preset.latent_dim} | {preset.batch_size} | {optimizer} | "
-                    f"{preset.epochs} | {_objective(preset)} |")
+                    f"{preset.epochs} | {_objective(preset)}"
+                    f"{f', generator EMA {preset.ema_decay:g}' if preset.ema_decay else ''} |")
     return "\n".join(rows)
 
 

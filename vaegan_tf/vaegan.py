@@ -284,7 +284,7 @@ def build_vaegan(
         build_discriminator(config),
         objective=VAEGANObjective.of(config),
         data_range=config.data_range,
-        seed=seed,
+        seed=seed, ema_decay=config.ema_decay,
         name=f"vaegan_{config.name}",
     )
 

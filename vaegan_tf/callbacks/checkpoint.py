@@ -75,15 +75,17 @@ MODEL_JSON = "model.json"
 def save_networks(model: AdversarialModel, directory: str | os.PathLike,
                   names: Sequence[str] | None = None) -> list[Path]:
     """Writes a networks folder: each network of ``names`` (``model.sampling_networks`` by
-    default: the decoder and encoder of a VAE-GAN, a GAN's generator) as ``NAME.keras``, and
+    default: the decoder and encoder of a VAE-GAN, a GAN's generator; with ``ema_decay`` the
+    generator's or decoder's average) as ``NAME.keras``, and
     ``model.json``, the whole model's architecture; every file atomically. Other ``.keras``
     files in ``directory`` (of an earlier epoch or layout) are removed, so the folder holds
     one epoch.
 
     Each ``NAME.keras`` holds one network without optimizer state, made of Keras' own layers
     (``fast_paths.portable``): load it with ``keras.models.load_model``, in a process that
-    need not import vaegan_tf (a face discriminator's ``MinibatchDiscrimination`` or a
-    conditional discriminator's ``ConditionChannels`` aside), to use the decoder as a
+    need not import vaegan_tf (a face discriminator's ``MinibatchDiscrimination``, a
+    conditional discriminator's ``ConditionChannels`` or a spectrally normalized one's
+    ``SpectralNormalization`` aside), to use the decoder as a
     generator, the encoder as a feature extractor, and so on; ``load_networks`` rebuilds the
     whole model around them.
 
@@ -92,7 +94,8 @@ def save_networks(model: AdversarialModel, directory: str | os.PathLike,
     """
     directory = Path(directory)
     names = tuple(model.sampling_networks if names is None else names)
-    written = [save_atomically(portable(model.networks[name]), directory / f"{name}.keras")
+    # the sampling network: with ema_decay, the average of the generator (decoder)
+    written = [save_atomically(portable(model.network(name)), directory / f"{name}.keras")
                for name in names]
     write_text_atomically(directory / MODEL_JSON, model.to_json(indent=1) + "\n")
     for stale in set(directory.glob("*.keras")) - set(written):
@@ -122,7 +125,8 @@ def load_networks(directory: str | os.PathLike) -> AdversarialModel:
     if not isinstance(model, AdversarialModel):
         raise ValueError(f"{description} describes a {type(model).__name__}, not a vaegan_tf "
                          "model")
-    for name, network in model.networks.items():
+    for name in model.network_names:
+        network = model.network(name)  # the average the file holds, with ema_decay
         weights = directory / f"{name}.keras"
         if weights.is_file():
             try:

@@ -15,7 +15,7 @@ import keras
 from keras import layers
 
 from vaegan_tf.fast_paths import layer_types
-from vaegan_tf.layers import ConditionChannels
+from vaegan_tf.layers import ConditionChannels, SpectralNormalization
 from vaegan_tf.presets import GANPreset, InfoGANPreset
 
 SMALLEST_BASE = 4
@@ -108,6 +108,11 @@ def _normalized(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
     return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
 
 
+def _spectral(layer: keras.layers.Layer, preset: GANPreset) -> keras.layers.Layer:
+    """``layer`` computing with W / σ(W) where the preset says so."""
+    return SpectralNormalization(layer) if preset.spectral_norm else layer
+
+
 def _discriminator_trunk(preset: GANPreset, x: keras.KerasTensor) -> keras.KerasTensor:
     """Stride-2 convolutions with LeakyReLU (the preset's normalization after all but the
     first), flattened, and the optional dense block: what the score (and InfoGAN's Q head)
@@ -117,12 +122,14 @@ def _discriminator_trunk(preset: GANPreset, x: keras.KerasTensor) -> keras.Keras
     kinds = layer_types()
     widths = _widths(preset, preset.discriminator_filters, len(sizes) - 1)[::-1]
     for index, filters in enumerate(widths):
-        x = kinds.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init)(x)
+        x = _spectral(kinds.Conv2D(filters, 4, strides=2, padding="same",
+                                   kernel_initializer=init), preset)(x)
         x = (layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
              else _normalized(x, preset))
     x = layers.Flatten()(x)
     if preset.dense_units:
-        x = _normalized(kinds.Dense(preset.dense_units, kernel_initializer=init)(x), preset)
+        x = _normalized(_spectral(kinds.Dense(preset.dense_units, kernel_initializer=init),
+                                  preset)(x), preset)
     return x
 
 
@@ -136,7 +143,8 @@ def build_gan_discriminator(preset: GANPreset) -> keras.Model:
     inputs, condition = _conditioned_inputs(preset.condition_dim, preset.image_shape,
                                             "discriminator_inp")
     x = inputs[0] if condition is None else ConditionChannels()([inputs[0], condition])
-    outputs = layer_types().Dense(1, kernel_initializer=_initializer(preset), name="score")(
+    outputs = _spectral(layer_types().Dense(1, kernel_initializer=_initializer(preset),
+                                            name="score"), preset)(
         _discriminator_trunk(preset, x))
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
                        name="discriminator")

@@ -1,0 +1,109 @@
+"""The exponential moving average of the generator (decoder): its arithmetic against NumPy,
+where it is used (sampling, saved networks) and where not (train and test steps), saving."""
+
+import keras
+import numpy as np
+import pytest
+from test_model_contract import batch_for, toy_preset
+
+from vaegan_tf.callbacks.checkpoint import load_networks, save_networks
+from vaegan_tf.models import build_model, optimizers_for
+from vaegan_tf.presets import get_preset
+
+
+def compiled(preset, seed=0):
+    model = build_model(preset, seed=seed)
+    model.compile(**optimizers_for(model, preset))
+    return model
+
+
+def values(variables):
+    return [np.array(variable.numpy()) for variable in variables]
+
+
+def test_the_average_follows_numpys_warmed_up_ema_and_copies_batch_norm_statistics():
+    preset = toy_preset("dcgan-mnist").replace(ema_decay=0.9, generator_steps=1)
+    model = compiled(preset)
+    live = model.generator
+    expected = values(live.weights)  # the average starts as the network
+    for step in range(4):
+        model.train_step(batch_for(preset, np.random.default_rng(step)))
+        decay = min(0.9, (1 + step) / (10 + step))  # 0.1, 0.18, 0.25, 0.31: the warm-up
+        expected = [decay * average + (1 - decay) * weight if variable.trainable else weight
+                    for average, weight, variable in zip(expected, values(live.weights),
+                                                         live.weights, strict=True)]
+    for average, wanted, variable in zip(model.average.weights, expected, live.weights,
+                                         strict=True):
+        np.testing.assert_allclose(average.numpy(), wanted, rtol=1e-5, atol=1e-7,
+                                   err_msg=variable.path)
+    assert float(model.model_state["ema_updates"]) == 4.0
+    assert not model.average.trainable_variables  # no optimizer touches it
+
+
+def test_samples_come_from_the_average_and_losses_from_the_live_network():
+    preset = toy_preset("vae-mnist").replace(ema_decay=0.5)  # losses that follow the decoder
+    model = compiled(preset)
+    model.train_step(batch_for(preset))
+    images = batch_for(preset)
+    model.reset_metrics()  # the trackers' means: of this step alone
+    losses = {key: float(value) for key, value in model.test_step(images).items()}
+    samples = np.asarray(model.sample(4, seed=1))
+    for variable in model.average.trainable_weights or model.average.weights:
+        variable.assign(variable.numpy() + 0.5)
+    assert not np.allclose(np.asarray(model.sample(4, seed=1)), samples)
+    # the step may draw fresh noise; moving the live decoder as far moves the losses by far
+    # more
+    model.reset_metrics()
+    again = {key: float(value) for key, value in model.test_step(images).items()}
+    assert again == pytest.approx(losses, abs=1e-3)
+    for variable in model.decoder.trainable_weights:
+        variable.assign(variable.numpy() + 0.5)
+    model.reset_metrics()
+    moved = {key: float(value) for key, value in model.test_step(images).items()}
+    assert max(abs(moved[key] - losses[key]) for key in losses) > 1e-2
+    # the average is what `network` gives outside a step; the live one when training
+    assert model.network("decoder") is model.average
+    assert model.network("decoder", training=True) is model.decoder
+    assert model.network("encoder") is model.encoder
+
+
+@pytest.mark.parametrize("name", ["mnist", "vae-mnist", "began-mnist", "infogan-mnist",
+                                  "wgan-gp-mnist"])
+def test_every_family_averages_its_generator_once_per_generator_update(name):
+    preset = toy_preset(name).replace(ema_decay=0.5)
+    model = compiled(preset)
+    before = values(model.average.weights)
+    model.train_step(batch_for(preset))
+    updates = getattr(preset, "generator_steps", 1)
+    assert float(model.model_state["ema_updates"]) == updates
+    assert any(not np.array_equal(old, new.numpy())
+               for old, new in zip(before, model.average.weights, strict=True))
+    live = model.networks[model.averaged_network]
+    assert any(not np.allclose(average.numpy(), weight.numpy())
+               for average, weight in zip(model.average.weights, live.weights, strict=True)
+               if weight.trainable)
+
+
+def test_model_file_and_network_files_keep_the_average(tmp_path):
+    preset = toy_preset("mnist").replace(ema_decay=0.5)
+    model = compiled(preset)
+    model.fit(batch_for(preset), epochs=1, batch_size=4, verbose=0)
+    samples = np.asarray(model.sample(4, seed=1))
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.ema_decay == 0.5
+    assert float(loaded.model_state["ema_updates"]) == float(model.model_state["ema_updates"])
+    np.testing.assert_allclose(np.asarray(loaded.sample(4, seed=1)), samples, atol=1e-6)
+    # best/ and latest/ hold the average as the decoder, which plain Keras loads
+    save_networks(model, tmp_path / "best")
+    decoder = keras.saving.load_model(tmp_path / "best" / "decoder.keras")
+    for saved, average in zip(decoder.weights, model.average.weights, strict=True):
+        np.testing.assert_array_equal(saved.numpy(), average.numpy())
+    np.testing.assert_allclose(np.asarray(load_networks(tmp_path / "best").sample(4, seed=1)),
+                               samples, atol=1e-6)
+
+
+def test_bad_decays_are_refused():
+    for decay in (-0.1, 1.0, 2.0):
+        with pytest.raises(ValueError, match="ema_decay must be in"):
+            get_preset("dcgan-mnist", ema_decay=decay)
