@@ -104,3 +104,13 @@ def test_gan_losses_registry_names_every_kind_and_refuses_others():
         assert np.isfinite(float(pair.generator(FAKE)))
     with pytest.raises(ValueError, match="Unknown GAN loss 'wgan'"):
         losses.gan_losses("wgan")
+
+
+def test_smoothed_real_targets_are_the_cross_entropy_to_each_target():
+    targets = np.linspace(0.7, 1.2, 7).reshape(7, 1).astype("float32")
+    expected = -np.mean(targets * np_log_sigmoid(REAL) + (1 - targets) * np_log_sigmoid(-REAL)) \
+        - np.mean(np_log_sigmoid(-FAKE))
+    assert float(adversarial.discriminator_loss(REAL, FAKE, targets)) == pytest.approx(
+        expected, rel=1e-5)
+    assert float(adversarial.discriminator_loss(REAL, FAKE, 1.0)) == pytest.approx(
+        float(adversarial.discriminator_loss(REAL, FAKE)), rel=1e-7)

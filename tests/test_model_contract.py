@@ -37,7 +37,7 @@ def toy_preset(name: str):
 CONTRACT_PRESETS = ["mnist", "faces-soft-labels", "dcgan-mnist", "lsgan-mnist", "wgan-mnist",
                     "wgan-gp-mnist", "cdcgan-mnist", "cwgan-gp-mnist", "dcgan-faces",
                     "cwgan-gp-faces", "vae-mnist", "vae-faces", "began-mnist", "began-faces",
-                    "infogan-mnist", "infogan-faces", "sngan-mnist"]
+                    "infogan-mnist", "infogan-faces", "sngan-mnist", "facegan-improved-mnist"]
 
 
 def batch_for(preset, rng=None):

@@ -3,14 +3,16 @@ variants are one ``GAN`` class with different objectives (``GANObjective``)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import keras
 import tensorflow as tf
 from keras import ops
 
+from vaegan_tf import losses
 from vaegan_tf.adversarial import AdversarialModel, float32
-from vaegan_tf.losses import Tensor, gan_losses, wasserstein
+from vaegan_tf.losses import Tensor, adversarial, gan_losses, wasserstein
 from vaegan_tf.networks import build_gan_discriminator, build_generator
 from vaegan_tf.presets import GANObjective, GANPreset, get_preset
 
@@ -130,9 +132,18 @@ class GAN(AdversarialModel):
 
     def discriminator_loss(self, real: Tensor, fake: Tensor, conditions: Tensor | None,
                            training: bool) -> tf.Tensor:
-        """The critic's loss on a real and a fake batch, with the penalty if any."""
-        loss = self.adversarial_losses.discriminator(
-            self.score(real, conditions, training), self.score(fake, conditions, training))
+        """The critic's loss on a real and a fake batch, with the penalty if any (and in
+        training, soft targets for the real batch where ``real_label_range`` says so)."""
+        real_scores = self.score(real, conditions, training)
+        fake_scores = self.score(fake, conditions, training)
+        label_range = self.objective.real_label_range
+        if training and label_range != (1.0, 1.0):
+            targets = self.replica_draw(functools.partial(
+                losses.noisy_labels, label_range=label_range, opposite_range=label_range,
+                flip_probability=0.0, seed=self.seed_generator), ops.shape(real_scores))
+            loss = adversarial.discriminator_loss(real_scores, fake_scores, targets)
+        else:
+            loss = self.adversarial_losses.discriminator(real_scores, fake_scores)
         if self.objective.gradient_penalty_weight:
             loss = loss + self._gradient_penalty(real, fake, conditions, training)
         return loss

@@ -24,6 +24,7 @@ OPTIMIZERS = ("adam", "rmsprop")
 OPTIMIZER_FIELDS = ("optimizer", "learning_rate", "adam_beta_1", "adam_beta_2")
 """The ``PresetBase`` fields a network's own entry in ``network_optimizers`` may set."""
 FeatureTap = Literal["conv", "batch_norm", "activation"]
+GeneratorActivation = Literal["relu", "leaky_relu"]
 DecoderLossVariant = Literal["prior", "real"]
 DECODER_LOSS_VARIANTS = ("prior", "real")
 
@@ -620,6 +621,10 @@ class GANObjective(ObjectiveFields):
             algorithm, so an epoch still sees every image once.
         generator_steps: Generator steps per train step, each with fresh noise (DCGAN: 2,
             the generative-models collection's choice).
+        real_label_range: (low, high) of D's training target for real images, drawn per
+            image each step (one-sided label smoothing; the face GAN's improved model:
+            (0.7, 1.2)); (1, 1): hard labels. Only with the BCE losses (``non_saturating``,
+            ``minimax``); validation losses use hard labels.
     """
 
     loss: str = "non_saturating"
@@ -628,11 +633,20 @@ class GANObjective(ObjectiveFields):
     clip_value: float = 0.0
     discriminator_steps: int = 1
     generator_steps: int = 1
+    real_label_range: tuple[float, float] = (1.0, 1.0)
 
     def __post_init__(self) -> None:
         check_field_types(self)
         if self.loss not in GAN_LOSS_KINDS:
             raise ValueError(f"loss must be one of {GAN_LOSS_KINDS}, got {self.loss!r}")
+        low, high = self.real_label_range
+        if low > high:
+            raise ValueError(f"real_label_range must be (low, high) with low <= high, got "
+                             f"{self.real_label_range}")
+        if self.real_label_range != (1.0, 1.0) and self.loss not in (
+                "non_saturating", "minimax"):
+            raise ValueError(f"real_label_range smooths a cross-entropy target; the {self.loss} "
+                             "loss has none (use loss=non_saturating or minimax)")
         _check_positive(self, "discriminator_steps", "generator_steps")
         _check_positive(self, "gradient_penalty_weight", "clip_value", allow_zero=True)
 
@@ -660,9 +674,13 @@ class GANPreset(PresetBase, GANObjective):
             tiled as input channels of D); 0: unconditional.
         num_attributes: Conditional on an attribute vector of this length (CelebA: 40), fed
             like the one-hot class; 0: none. At most one of the two is set.
-        spectral_norm: Wrap every convolution and dense layer of the discriminator's score
-            path in Keras' ``SpectralNormalization`` (Miyato et al. 2018; one power iteration
-            per training call).
+        spectral_norm: Compute every convolution and dense layer on the discriminator's
+            score path with W / σ(W) (``layers.SpectralNormalization``, Miyato et al. 2018;
+            one power iteration per training call).
+        generator_activation: ``"relu"`` (DCGAN) or ``"leaky_relu"`` (the face GAN's
+            improved model; slope ``leaky_relu_slope``) after the generator's hidden layers.
+        discriminator_dropout: Dropout rate after each of the discriminator's LeakyReLUs
+            (0: none; the face GAN's improved model: PyTorch's default 0.5).
     """
 
     family: ClassVar[str] = "gan"
@@ -676,10 +694,15 @@ class GANPreset(PresetBase, GANObjective):
     num_classes: int = 0
     num_attributes: int = 0
     spectral_norm: bool = False
+    generator_activation: GeneratorActivation = "relu"
+    discriminator_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         PresetBase.__post_init__(self)
         GANObjective.__post_init__(self)
+        if not 0.0 <= self.discriminator_dropout < 1.0:
+            raise ValueError(f"discriminator_dropout must be in [0, 1), "
+                             f"got {self.discriminator_dropout}")
         if self.discriminator_normalization not in NORMALIZATIONS:
             raise ValueError(f"discriminator_normalization must be one of {NORMALIZATIONS}, "
                              f"got {self.discriminator_normalization!r}")
@@ -778,6 +801,27 @@ _GAN_VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+# The face GAN seed (003): DCGAN's 64x64 networks, latent 100, Adam 2e-4 beta_1 0.5, batch 64,
+# BCE with the non-saturating generator loss (PyTorch's DCGAN recipe; its README names the
+# minimax loss), one G step; CelebA centre-cropped to 160 and resized to 64 (--center-crop
+# 160). The improved model: dropout in D (nn.Dropout(): 0.5, after every LeakyReLU: where is
+# not in the seed), LeakyReLU in G, real targets U(0.7, 1.2). The MNIST forms run the same
+# recipe on DCGAN's 28x28 networks (conv only, no dense layer).
+_FACE_GAN = _DCGAN_FACES.replace(name="facegan-faces", generator_steps=1)
+_FACE_GAN_IMPROVED = {"discriminator_dropout": 0.5, "generator_activation": "leaky_relu",
+                      "real_label_range": (0.7, 1.2)}
+_FACE_GAN_PRESETS = {
+    "facegan-faces": _FACE_GAN,
+    "facegan-improved-faces": _FACE_GAN.replace(name="facegan-improved-faces",
+                                                **_FACE_GAN_IMPROVED),
+    "facegan-mnist": _DCGAN_MNIST.replace(name="facegan-mnist", dense_units=0,
+                                          generator_steps=1),
+    "facegan-improved-mnist": _DCGAN_MNIST.replace(name="facegan-improved-mnist",
+                                                   dense_units=0, generator_steps=1,
+                                                   **_FACE_GAN_IMPROVED),
+}
+
+
 def _gan_presets() -> dict[str, GANPreset]:
     """Every GAN variant on MNIST and faces, unconditional and conditional (``c`` prefix: a
     one-hot digit for MNIST, the 40 CelebA attributes for faces)."""
@@ -850,6 +894,7 @@ PRESETS: dict[str, PresetBase] = {
         label_flip_probability=0.05, schedule=1,
     ),
     **_gan_presets(),
+    **_FACE_GAN_PRESETS,
     "vae-mnist": _VAE_MNIST,
     "vae-faces": _VAE_FACES,
     "began-mnist": _BEGAN_MNIST,
@@ -857,6 +902,14 @@ PRESETS: dict[str, PresetBase] = {
     "infogan-mnist": _INFOGAN_MNIST,
     "infogan-faces": _INFOGAN_FACES,
 }
+
+
+def _gan_tricks(preset: GANPreset) -> list[str]:
+    """The face GAN's regularisers a GAN preset turns on, in a few words each."""
+    low, high = preset.real_label_range
+    return ([f"D dropout {preset.discriminator_dropout:g}"] * bool(preset.discriminator_dropout)
+            + ["LeakyReLU in G"] * (preset.generator_activation == "leaky_relu")
+            + [f"real targets U({low:g}, {high:g})"] * (preset.real_label_range != (1.0, 1.0)))
 
 
 def _objective(preset: PresetBase) -> str:
@@ -873,7 +926,7 @@ def _objective(preset: PresetBase) -> str:
                      f"{preset.num_attributes} attributes" if preset.num_attributes else "")
         return ", ".join([preset.loss.replace("_", "-"),
                           f"{preset.discriminator_steps} D : {preset.generator_steps} G",
-                          *extras, *([condition] if condition else [])])
+                          *extras, *([condition] if condition else []), *_gan_tricks(preset)])
     if isinstance(preset, BEGANPreset):
         return f"BEGAN, L1 auto-encoder D, γ {preset.gamma:g}, λ_k {preset.lambda_k:g}"
     if isinstance(preset, VAEPreset):

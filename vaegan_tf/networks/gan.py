@@ -54,6 +54,12 @@ def _conditioned_inputs(
     return inputs, inputs[1] if condition_dim else None
 
 
+def _generator_activation(preset: GANPreset) -> keras.layers.Layer:
+    if preset.generator_activation == "leaky_relu":
+        return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)
+    return layers.ReLU()
+
+
 def build_generator(preset: GANPreset, condition_dim: int | None = None) -> keras.Model:
     """z (and the condition) → an image in the preset's data range.
 
@@ -79,14 +85,14 @@ def build_generator(preset: GANPreset, condition_dim: int | None = None) -> kera
     widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
     if preset.dense_units:
         x = kinds.Dense(preset.dense_units, kernel_initializer=init)(x)
-        x = layers.ReLU()(kinds.BatchNormalization()(x))
+        x = _generator_activation(preset)(kinds.BatchNormalization()(x))
     x = kinds.Dense(sizes[0] * sizes[0] * widths[0], kernel_initializer=init)(x)
-    x = layers.ReLU()(kinds.BatchNormalization()(x))
+    x = _generator_activation(preset)(kinds.BatchNormalization()(x))
     x = layers.Reshape((sizes[0], sizes[0], widths[0]))(x)
     for filters in widths[1:]:
         x = kinds.Conv2DTranspose(filters, 4, strides=2, padding="same",
                                   kernel_initializer=init)(x)
-        x = layers.ReLU()(kinds.BatchNormalization()(x))
+        x = _generator_activation(preset)(kinds.BatchNormalization()(x))
     outputs = kinds.Conv2DTranspose(channels, 4, strides=2, padding="same",
                               activation=preset.output_activation, kernel_initializer=init)(x)
     return keras.Model(inputs if condition is not None else inputs[0], outputs,
@@ -102,10 +108,16 @@ def _normalization(preset: GANPreset) -> keras.layers.Layer | None:
     return None
 
 
+def _activated(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
+    """D's LeakyReLU, and the preset's dropout after it."""
+    x = layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
+    return layers.Dropout(preset.discriminator_dropout)(x) if preset.discriminator_dropout \
+        else x
+
+
 def _normalized(x: keras.KerasTensor, preset: GANPreset) -> keras.KerasTensor:
     normalization = _normalization(preset)
-    x = x if normalization is None else normalization(x)
-    return layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x)
+    return _activated(x if normalization is None else normalization(x), preset)
 
 
 def _spectral(layer: keras.layers.Layer, preset: GANPreset) -> keras.layers.Layer:
@@ -124,8 +136,7 @@ def _discriminator_trunk(preset: GANPreset, x: keras.KerasTensor) -> keras.Keras
     for index, filters in enumerate(widths):
         x = _spectral(kinds.Conv2D(filters, 4, strides=2, padding="same",
                                    kernel_initializer=init), preset)(x)
-        x = (layers.LeakyReLU(negative_slope=preset.leaky_relu_slope)(x) if index == 0
-             else _normalized(x, preset))
+        x = _activated(x, preset) if index == 0 else _normalized(x, preset)
     x = layers.Flatten()(x)
     if preset.dense_units:
         x = _normalized(_spectral(kinds.Dense(preset.dense_units, kernel_initializer=init),
