@@ -23,6 +23,12 @@ def toy_preset(name: str):
     if preset.family == "vaegan":
         base = preset.decoder_base_shape
         return preset.replace(**TOY_VAEGAN, decoder_base_shape=(base[0], base[1], 8))
+    if preset.family == "larsen":  # the gate off: it may hold a network still (tests/test_larsen)
+        base = preset.decoder_base_shape
+        return preset.replace(equilibrium_margin=0.0, latent_dim=8, encoder_filters=(4, 4, 4),
+                              encoder_units=16, discriminator_filters=(4, 4, 4, 4),
+                              discriminator_units=16, decoder_base_shape=(base[0], base[1], 4),
+                              decoder_filters=(4, 4, 4))
     if preset.family in ("vae", "began"):
         toy = {"hidden_dim": 8} if preset.family == "began" else {}
         return preset.replace(latent_dim=8, encoder_filters=(4,) * len(preset.encoder_filters),
@@ -37,7 +43,8 @@ def toy_preset(name: str):
 CONTRACT_PRESETS = ["mnist", "faces-soft-labels", "dcgan-mnist", "lsgan-mnist", "wgan-mnist",
                     "wgan-gp-mnist", "cdcgan-mnist", "cwgan-gp-mnist", "dcgan-faces",
                     "cwgan-gp-faces", "vae-mnist", "vae-faces", "began-mnist", "began-faces",
-                    "infogan-mnist", "infogan-faces", "sngan-mnist", "facegan-improved-mnist"]
+                    "infogan-mnist", "infogan-faces", "sngan-mnist", "facegan-improved-mnist",
+                    "larsen-mnist", "larsen-faces"]
 
 
 def batch_for(preset, rng=None):

@@ -21,11 +21,13 @@ _EXPORTS = {
     "vaegan_tf.gan": ("GAN", "build_gan"),
     "vaegan_tf.models": ("MODELS", "build_model", "optimizers_for"),
     "vaegan_tf.optimizers": ("FusedAdam",),
-    "vaegan_tf.presets": ("PRESETS", "BEGANPreset", "GANPreset", "InfoGANPreset", "PresetBase",
+    "vaegan_tf.presets": ("PRESETS", "BEGANPreset", "GANPreset", "InfoGANPreset", "LarsenPreset",
+                          "PresetBase",
                           "VAEGANPreset", "VAEPreset", "get_preset"),
     "vaegan_tf.vaegan": ("VAEGAN", "adam_optimizers", "build_vaegan"),
     "vaegan_tf.vae": ("VAE", "build_vae"),
     "vaegan_tf.began": ("BEGAN", "build_began"),
+    "vaegan_tf.larsen": ("LarsenVAEGAN", "build_larsen"),
     "vaegan_tf.infogan": ("InfoGAN", "build_infogan"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -523,6 +523,29 @@ class AdversarialModel(keras.Model):
                                  condition=(conditions or {}).get(name))
             updated = self.optimizer_trained_variables(name)
 
+    def equilibrium_gate(self, real_cost: tf.Tensor, fake_cost: tf.Tensor, equilibrium: float,
+                         margin: float) -> dict[str, tf.Tensor]:
+        """The VAE/GAN code's equilibrium gate (Larsen et al.): whether the decoder and the
+        discriminator may update this step, from D's real and fake costs: D not while one
+        is below ``equilibrium − margin`` (it wins), the decoder not while one is above
+        ``equilibrium + margin`` (D loses), both when neither would. Under a strategy the
+        replicas decide on their mean costs (each branch holds all-reduces). ``{}`` when
+        ``margin`` is 0 (no gate)."""
+        if margin <= 0.0:
+            return {}
+        if replicas_in_sync()[0] > 1:
+            real_cost, fake_cost = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.MEAN, [real_cost, fake_cost])
+        low, high = equilibrium - margin, equilibrium + margin
+        train_discriminator = ops.logical_not(
+            ops.logical_or(real_cost < low, fake_cost < low))
+        train_decoder = ops.logical_not(ops.logical_or(real_cost > high, fake_cost > high))
+        neither = ops.logical_not(ops.logical_or(train_discriminator, train_decoder))
+        return {
+            "decoder": ops.logical_or(train_decoder, neither),
+            "discriminator": ops.logical_or(train_discriminator, neither),
+        }
+
     def _track(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():
             self.loss_trackers[name].update_state(value)

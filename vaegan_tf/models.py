@@ -17,6 +17,7 @@ from vaegan_tf.began import BEGAN, build_began
 from vaegan_tf.fast_paths import adam
 from vaegan_tf.gan import GAN, build_gan
 from vaegan_tf.infogan import InfoGAN, build_infogan
+from vaegan_tf.larsen import LarsenVAEGAN, build_larsen
 from vaegan_tf.presets import PresetBase, get_preset
 from vaegan_tf.vae import VAE, build_vae
 from vaegan_tf.vaegan import VAEGAN, build_vaegan
@@ -27,6 +28,7 @@ MODELS: dict[str, tuple[type[AdversarialModel], Callable[..., AdversarialModel]]
     "vae": (VAE, build_vae),
     "began": (BEGAN, build_began),
     "infogan": (InfoGAN, build_infogan),
+    "larsen": (LarsenVAEGAN, build_larsen),
 }
 """Preset family → (model class, builder taking a preset and a seed)."""
 

@@ -598,6 +598,105 @@ class BEGANPreset(ConvStackPreset):
             raise ValueError(f"k_initial must be in [0, 1], got {self.k_initial}")
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LarsenObjective(ObjectiveFields):
+    """What the Larsen VAE-GAN's train step optimises: the paper's own code (Larsen et al.
+    2016, ``autoencoding_beyond_pixels``, ``model/aegan.py``).
+
+    Args:
+        reconstruction_weight: w of the decoder's gradient, w · ∇(feature NLL) −
+            (1 − w) · ∇(D's loss on the fakes) (the code's ``recon_vs_gan_weight``; its CelebA
+            run: 1e-6).
+        discriminate_reconstructions: Whether D also sees the reconstructions as fakes (the
+            code's ``discriminate_ae_recon``: False in its CelebA run, True in the PyTorch
+            port); the prior samples always.
+        equilibrium: The gate's centre, D's cost at which the two are balanced (0.68).
+        equilibrium_margin: D is not updated while its real or fake cost is below
+            ``equilibrium − margin``, the decoder not while one is above ``equilibrium +
+            margin`` (both when neither would be); 0 turns the gate off (the code: 0.4; the
+            PyTorch port: 0.35).
+    """
+
+    reconstruction_weight: float = 1e-6
+    discriminate_reconstructions: bool = False
+    equilibrium: float = 0.68
+    equilibrium_margin: float = 0.4
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        if not 0.0 <= self.reconstruction_weight <= 1.0:
+            raise ValueError(f"reconstruction_weight must be in [0, 1], "
+                             f"got {self.reconstruction_weight}")
+        _check_positive(self, "equilibrium")
+        _check_positive(self, "equilibrium_margin", allow_zero=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LarsenPreset(PresetBase, LarsenObjective):
+    """The Larsen VAE-GAN as its paper's code trained it, with the networks of its PyTorch port
+    (seed 002's layer tables), and ``PresetBase``'s fields.
+
+    Encoder: [Conv ``kernel_size`` stride 2 → BN → LeakyReLU] per ``encoder_filters`` →
+    Dense ``encoder_units`` → BN → LeakyReLU → mean ‖ log-variance. Discriminator: Conv stride 1
+    → LeakyReLU, then [Conv stride 2 → BN → LeakyReLU] per further width → Dense
+    ``discriminator_units`` → BN → LeakyReLU → Dense 1 → sigmoid; its second output is the
+    convolution output (before batch norm) of block ``feature_layer``, flattened: the layer
+    whose Gaussian NLL is the reconstruction error. Decoder: Dense → BN → LeakyReLU →
+    ``decoder_base_shape`` → [ConvTranspose stride s → BN → LeakyReLU] per
+    ``decoder_filters``/``decoder_strides`` → ConvTranspose into the image's channels, stride 1
+    → the output activation.
+
+    Args:
+        encoder_filters: Widths of the encoder's convolutions (the port's 64-128-256).
+        encoder_units: Width of the encoder's dense layer (2048).
+        discriminator_filters: Widths of D's convolutions, the first at stride 1 (32-128-256-256).
+        discriminator_units: Width of D's dense layer (512).
+        decoder_base_shape: The map the decoder's dense layer is reshaped to (8×8×256 at 64×64).
+        decoder_filters: Widths of the decoder's transposed convolutions (256-128-32).
+        decoder_strides: Their strides; base × their product = the image side.
+        kernel_size: Kernel of the encoder's and D's convolutions and of the decoder's last (5).
+        decoder_kernel_size: Kernel of the decoder's other transposed convolutions (the
+            port's 6: its parameter counts say so).
+        feature_layer: Index of D's convolution whose output is the learned similarity
+            feature (the port's ``recon_level`` 3: the last, at 8×8×256 for 64×64).
+    """
+
+    family: ClassVar[str] = "larsen"
+    networks: ClassVar[tuple[str, ...]] = VAEGAN_NETWORKS
+
+    encoder_filters: tuple[int, ...] = (64, 128, 256)
+    encoder_units: int = 2048
+    discriminator_filters: tuple[int, ...] = (32, 128, 256, 256)
+    discriminator_units: int = 512
+    decoder_base_shape: tuple[int, int, int] = (8, 8, 256)
+    decoder_filters: tuple[int, ...] = (256, 128, 32)
+    decoder_strides: tuple[int, ...] = (2, 2, 2)
+    kernel_size: int = 5
+    decoder_kernel_size: int = 6
+    feature_layer: int = 3
+
+    def __post_init__(self) -> None:
+        PresetBase.__post_init__(self)
+        LarsenObjective.__post_init__(self)
+        _check_positive(self, "encoder_filters", "encoder_units", "discriminator_filters",
+                        "discriminator_units", "decoder_base_shape", "decoder_filters",
+                        "decoder_strides", "kernel_size", "decoder_kernel_size")
+        if not self.encoder_filters or not self.discriminator_filters:
+            raise ValueError("encoder_filters and discriminator_filters need a width each")
+        if len(self.decoder_strides) != len(self.decoder_filters):
+            raise ValueError(f"decoder_strides ({len(self.decoder_strides)}) needs one stride "
+                             f"per decoder_filters width ({len(self.decoder_filters)})")
+        side = self.decoder_base_shape[0] * math.prod(self.decoder_strides)
+        if (side, side) != tuple(self.image_shape[:2]) or \
+                self.decoder_base_shape[0] != self.decoder_base_shape[1]:
+            raise ValueError(
+                f"The decoder makes {side}×{side} images from {self.decoder_base_shape} with "
+                f"strides {self.decoder_strides}; image_shape is {self.image_shape}")
+        if not 0 <= self.feature_layer < len(self.discriminator_filters):
+            raise ValueError(f"feature_layer must index discriminator_filters (0 to "
+                             f"{len(self.discriminator_filters) - 1}), got {self.feature_layer}")
+
+
 GAN_LOSS_KINDS = ("non_saturating", "minimax", "least_squares", "wasserstein", "hinge")
 NORMALIZATIONS = ("batch_norm", "layer_norm", "none")
 
@@ -875,6 +974,21 @@ _INFOGAN_FACES = _INFOGAN_MNIST.replace(
     grid_filename="face_at_epoch_{epoch:03d}.png",
 )
 
+# The Larsen VAE-GAN (seed 002): the paper's code's objective (w 1e-6, D on real and prior
+# samples weighted 1/2 each, the minimax decoder term, gate 0.68 ± 0.4), RMSProp 3e-4, batch 64,
+# latent 128, the PyTorch port's networks. On MNIST at 28×28 (the port resized MNIST to 64):
+# the same widths, the decoder 7×7 → 14 → 28 → 28, D's and the encoder's convolutions with
+# "same" padding (28 → 14 → 7 → 4); 10 epochs.
+_LARSEN_FACES = LarsenPreset(
+    name="larsen-faces", dataset="faces", image_shape=(64, 64, 3), latent_dim=128,
+    optimizer="rmsprop", learning_rate=3e-4, batch_size=64, epochs=25, sample_every=1,
+    grid_filename="face_at_epoch_{epoch:03d}.png", gif_filename="samples.gif",
+)
+_LARSEN_MNIST = _LARSEN_FACES.replace(
+    name="larsen-mnist", dataset="mnist", image_shape=(28, 28, 1), decoder_base_shape=(7, 7, 256),
+    decoder_strides=(2, 2, 1), epochs=10, grid_filename="image_at_epoch_{epoch:03d}.png",
+)
+
 PRESETS: dict[str, PresetBase] = {
     # NTUT VAE-GAN on MNIST (spec 2.1, 3.2-3.4, 3.7): latent 64, batch 100, 100 epochs.
     "mnist": _MNIST,
@@ -901,6 +1015,8 @@ PRESETS: dict[str, PresetBase] = {
     "began-faces": _BEGAN_FACES,
     "infogan-mnist": _INFOGAN_MNIST,
     "infogan-faces": _INFOGAN_FACES,
+    "larsen-mnist": _LARSEN_MNIST,
+    "larsen-faces": _LARSEN_FACES,
 }
 
 
@@ -927,6 +1043,10 @@ def _objective(preset: PresetBase) -> str:
         return ", ".join([preset.loss.replace("_", "-"),
                           f"{preset.discriminator_steps} D : {preset.generator_steps} G",
                           *extras, *([condition] if condition else []), *_gan_tricks(preset)])
+    if isinstance(preset, LarsenPreset):
+        fakes = "reconstructions and prior" if preset.discriminate_reconstructions else "prior"
+        return (f"Larsen VAE-GAN, w {preset.reconstruction_weight:g}, D on real vs {fakes} "
+                f"samples, gate {preset.equilibrium:g} ± {preset.equilibrium_margin:g}")
     if isinstance(preset, BEGANPreset):
         return f"BEGAN, L1 auto-encoder D, γ {preset.gamma:g}, λ_k {preset.lambda_k:g}"
     if isinstance(preset, VAEPreset):

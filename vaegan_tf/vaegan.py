@@ -15,7 +15,6 @@ from vaegan_tf.adversarial import (
     AdversarialModel,
     Autoencoding,
     float32,
-    replicas_in_sync,
 )
 from vaegan_tf.fast_paths import adam
 from vaegan_tf.losses import Tensor
@@ -235,21 +234,8 @@ class VAEGAN(Autoencoding, AdversarialModel):
 
     def _gate(self, real_cost: tf.Tensor, fake_cost: tf.Tensor) -> dict[str, tf.Tensor]:
         """The equilibrium gate: which of decoder and D may update this step (none if off)."""
-        margin, equilibrium = self.objective.equilibrium_margin, self.objective.equilibrium
-        if margin <= 0.0:
-            return {}
-        if replicas_in_sync()[0] > 1:  # one decision for all: each branch holds all-reduces
-            real_cost, fake_cost = tf.distribute.get_replica_context().all_reduce(
-                tf.distribute.ReduceOp.MEAN, [real_cost, fake_cost])
-        low, high = equilibrium - margin, equilibrium + margin
-        train_discriminator = ops.logical_not(
-            ops.logical_or(real_cost < low, fake_cost < low))
-        train_decoder = ops.logical_not(ops.logical_or(real_cost > high, fake_cost > high))
-        neither = ops.logical_not(ops.logical_or(train_discriminator, train_decoder))
-        return {
-            "decoder": ops.logical_or(train_decoder, neither),
-            "discriminator": ops.logical_or(train_discriminator, neither),
-        }
+        return self.equilibrium_gate(real_cost, fake_cost, self.objective.equilibrium,
+                                     self.objective.equilibrium_margin)
 
     # ----------------------------------------------------------------------------- config
 

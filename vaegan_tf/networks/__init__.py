@@ -4,6 +4,7 @@
 - ``gan``: the GAN family's DCGAN-style generator and discriminator (logits out);
 - ``autoencoder``: a convolution stack down and up: the VAE's encoder and decoder (the VAE
   seed's layer table), BEGAN's generator and auto-encoder discriminator;
+- ``larsen``: the Larsen VAE-GAN's networks (seed 002's PyTorch port);
 - ``segmented``: one network called on several batches, each Dense layer once on all rows.
 """
 
@@ -18,6 +19,11 @@ from vaegan_tf.networks.gan import (
     build_generator,
     build_infogan_discriminator,
 )
+from vaegan_tf.networks.larsen import (
+    build_larsen_decoder,
+    build_larsen_discriminator,
+    build_larsen_encoder,
+)
 from vaegan_tf.networks.segmented import call_per_batch
 from vaegan_tf.networks.vaegan import build_decoder, build_discriminator, build_encoder
 
@@ -30,6 +36,9 @@ __all__ = [
     "build_gan_discriminator",
     "build_generator",
     "build_infogan_discriminator",
+    "build_larsen_decoder",
+    "build_larsen_discriminator",
+    "build_larsen_encoder",
     "build_vae_decoder",
     "build_vae_encoder",
     "call_per_batch",
