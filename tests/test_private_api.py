@@ -103,6 +103,20 @@ def test_streamed_weights_is_the_switch_keras_saving_consults(tmp_path, monkeypa
                                   np.asarray(model(x, training=False)))
 
 
+def test_reduces_logs_across_workers_only_under_several_workers():
+    """False without a strategy and under a one-machine MirroredStrategy (Keras reduces those
+    logs by stacking the replicas'); Keras' check is the one read. The two-worker case (True)
+    is tests/test_distribute.py's: without the workaround this drives, ``fit`` fails there
+    with keras-team/keras#20585."""
+    from keras.src.backend.tensorflow import trainer
+
+    assert private_api.reduces_logs_across_workers() is False
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        assert private_api.reduces_logs_across_workers() is False
+    assert trainer._collective_all_reduce_multi_worker(strategy) is False
+
+
 def test_every_private_api_function_is_called_by_a_test_here():
     """A new entry in private_api needs its own test in this file."""
     import inspect
@@ -111,5 +125,5 @@ def test_every_private_api_function_is_called_by_a_test_here():
     source = inspect.getsource(sys.modules[__name__])
     functions = [name for name, value in vars(private_api).items()
                  if callable(value) and getattr(value, "__module__", "") == private_api.__name__]
-    assert len(functions) == 8
+    assert len(functions) == 9
     assert [name for name in functions if f"private_api.{name}(" not in source] == []

@@ -549,7 +549,12 @@ class AdversarialModel(keras.Model):
     def _track(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():
             self.loss_trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+        if private_api.reduces_logs_across_workers():
+            # Keras reduces the logs of several workers along axis 0 (keras-team/keras#20585):
+            # give them one, which the reduction averages away.
+            return {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     # ----------------------------------------------------------------------------- config
 

@@ -76,3 +76,15 @@ def streamed_weights() -> Iterator[None]:
         yield
     finally:
         saving_lib.is_memory_sufficient = original
+
+
+def reduces_logs_across_workers() -> bool:
+    """Whether Keras' ``fit`` will reduce a train step's logs with
+    ``strategy.reduce("MEAN", value, axis=0)`` (keras-team/keras#20585): under a
+    ``MultiWorkerMirroredStrategy`` that spans several workers (Keras'
+    ``_collective_all_reduce_multi_worker``), where scalar logs fail ("Invalid reduction
+    dimension 0 for input with 0 dimensions") and logs of shape (1,) reduce to the mean."""
+    from keras.src.backend.tensorflow import trainer
+
+    return tf.distribute.has_strategy() and bool(
+        trainer._collective_all_reduce_multi_worker(tf.distribute.get_strategy()))
