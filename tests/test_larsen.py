@@ -33,7 +33,7 @@ def test_the_networks_have_the_ports_parameter_counts():
         (None, 1), (None, 8 * 8 * 256)]
     mnist = build_larsen("larsen-mnist")
     assert mnist.decoder.output_shape == (None, 28, 28, 1)
-    assert mnist.discriminator.output_shape[1] == (None, 4 * 4 * 256)
+    assert mnist.discriminator.output_shape[1] == (None, 4 * 4 * 64)
 
 
 def test_losses_match_numpy():
