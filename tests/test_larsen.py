@@ -114,4 +114,5 @@ def test_the_face_preset_trains_two_epochs_on_lfw_mini(tmp_path):
     history = json.loads((run / "history.json").read_text())
     assert len(history["encoder_loss"]) == 2 and "val_feature_nll" in history
     assert {"decoder_updated", "discriminator_updated"} <= set(history)
+    assert "val_decoder_updated" not in history  # validation updates nothing
     assert (run / "face_at_epoch_001.png").is_file() and (run / "best" / "decoder.keras").is_file()

@@ -160,6 +160,10 @@ def test_fit_history_keys_and_save_load_round_trip(name, tmp_path):
     history = model.fit(dataset, validation_data=dataset, epochs=1, verbose=0, shuffle=False)
     expected = set(model.loss_names) | {f"val_{key}" for key in model.loss_names}
     assert expected <= set(history.history)
+    # validation logs what the model's losses measure, nothing that only training updates
+    measured = set(model.compute_losses(*model.unpack(batch)[:1], model.unpack(batch)[1]))
+    assert {key for key in history.history if key.startswith("val_")} == {
+        f"val_{key}" for key in measured}
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)

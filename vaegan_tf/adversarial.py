@@ -408,9 +408,13 @@ class AdversarialModel(keras.Model):
         images, conditions = self.unpack(data)
         self._in_step = True  # while tracing: the live networks' losses, not the average's
         try:
-            return self._track(self.compute_losses(images, conditions, training=False))
+            losses = self.compute_losses(images, conditions, training=False)
         finally:
             self._in_step = False
+        # only what validation measures: no val_ copy of a training-only tracker (the gate's
+        # update shares), which would read 0
+        results = self._track(losses)
+        return {name: results[name] for name in losses}
 
     def gradient_scale(self, name: str, loss: tf.Tensor) -> tf.Tensor | None:
         """The ``output_gradients`` of network ``name``'s gradient of ``loss``: the loss scale
