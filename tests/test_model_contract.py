@@ -113,6 +113,14 @@ def test_each_optimizer_moves_only_its_own_network(name):
                 name, moving, other)
 
 
+@pytest.mark.parametrize("name", ["mnist", "vae-mnist", "larsen-mnist"])
+def test_an_encoder_that_does_not_fit_the_decoder_is_refused(name):
+    preset = toy_preset(name)
+    model, other = build_model(preset), build_model(preset.replace(latent_dim=9))
+    with pytest.raises(ValueError, match="outputs 16 values but the decoder takes a 9-d code"):
+        type(model)(**{**model.networks, "decoder": other.decoder})
+
+
 @pytest.mark.parametrize("name", CONTRACT_PRESETS)
 def test_each_network_gets_the_optimizer_its_preset_entry_names(name):
     """``network_optimizers`` reaches every network's optimizer: the kind, rate and betas of

@@ -597,6 +597,17 @@ class Autoencoding:
     can_encode: ClassVar[bool] = True
     averaged_network: ClassVar[str] = "decoder"
 
+    @staticmethod
+    def code_width(encoder: keras.Model, decoder: keras.Model) -> int:
+        """The latent size the decoder takes, checked against the encoder's output (mean ‖
+        log-variance: twice as many values); ``ValueError`` if they do not fit."""
+        latent_dim = int(decoder.input_shape[-1])
+        if encoder.output_shape[-1] != 2 * latent_dim:
+            raise ValueError(f"The encoder outputs {encoder.output_shape[-1]} values but the "
+                             f"decoder takes a {latent_dim}-d code; the encoder must output "
+                             f"mean ‖ log-variance ({2 * latent_dim} values)")
+        return latent_dim
+
     def encode(self, images: Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns the mean and log-variance of q(z | images)."""
         statistics = float32(self.encoder(images, training=training))

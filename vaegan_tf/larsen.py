@@ -63,11 +63,7 @@ class LarsenVAEGAN(Autoencoding, AdversarialModel):
             if name in kwargs:
                 fields[name] = kwargs.pop(name)
         self.objective = LarsenObjective.from_dict(fields)
-        latent_dim = int(decoder.input_shape[-1])
-        if encoder.output_shape[-1] != 2 * latent_dim:
-            raise ValueError(f"The encoder outputs {encoder.output_shape[-1]} values but the "
-                             f"decoder takes a {latent_dim}-d code; the encoder must output "
-                             f"mean ‖ log-variance ({2 * latent_dim} values)")
+        latent_dim = self.code_width(encoder, decoder)
         gated = self.objective.equilibrium_margin > 0.0
         super().__init__(
             {"encoder": encoder, "decoder": decoder, "discriminator": discriminator},

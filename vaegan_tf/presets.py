@@ -362,7 +362,27 @@ class ObjectiveFields:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VAEGANObjective(ObjectiveFields):
+class EquilibriumGateFields(ObjectiveFields):
+    """The equilibrium gate of the VAE/GAN code (Larsen et al.), shared by the VAE-GAN
+    objectives (``AdversarialModel.equilibrium_gate``).
+
+    Args:
+        equilibrium: Target BCE of each discriminator term (≈ ln 2; the code's 0.68).
+        equilibrium_margin: Skip D's update while its real or fake cost is below
+            ``equilibrium − margin``, the decoder's while one is above ``equilibrium +
+            margin`` (both update when neither would); 0 turns the gate off. The paper's code:
+            0.4; its PyTorch port: 0.35.
+    """
+
+    equilibrium: float = 0.68
+    equilibrium_margin: float = 0.0
+
+    def _check_gate(self) -> None:
+        _check_positive(self, "equilibrium_margin", allow_zero=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VAEGANObjective(EquilibriumGateFields):
     """What the VAE-GAN's train step optimises and how (its ``VAEGAN(objective=...)``).
 
     Args:
@@ -380,10 +400,8 @@ class VAEGANObjective(ObjectiveFields):
             0.3) soft.
         label_flip_probability: Chance that a discriminator target is drawn from the other
             class's range ("noisy labels"; [U], 0.05 in the soft-label preset).
-        equilibrium: Target BCE of each discriminator term for the equilibrium gate (≈ ln 2).
-        equilibrium_margin: The original VAE/GAN code's gate (anchors §5): skip D's update
-            when it wins by more than the margin, the decoder's when D loses by more; 0 (the
-            NTUT model) turns it off. Larsen et al. used 0.35 on faces, 0.3 for MNIST.
+        equilibrium, equilibrium_margin: The equilibrium gate (``EquilibriumGateFields``;
+            off in the NTUT model).
         batch_norm_inference: Comma-separated networks whose batch norm runs in inference
             mode inside the training step (moving statistics, never updated), as TF 2.2 code
             that called a model without ``training=True`` did; "" (default): none. Issue 11.
@@ -405,8 +423,6 @@ class VAEGANObjective(ObjectiveFields):
     real_label_range: tuple[float, float] = (1.0, 1.0)
     fake_label_range: tuple[float, float] = (0.0, 0.0)
     label_flip_probability: float = 0.0
-    equilibrium: float = 0.68
-    equilibrium_margin: float = 0.0
     batch_norm_inference: str = ""
     discriminator_joint_batch: bool = False
     feature_reduction: str = "sum"
@@ -426,10 +442,7 @@ class VAEGANObjective(ObjectiveFields):
             low, high = getattr(self, field)
             if low > high:
                 raise ValueError(f"{field} must be (low, high) with low <= high, got {(low, high)}")
-        if self.equilibrium_margin < 0.0:
-            raise ValueError(
-                f"equilibrium_margin must be >= 0, got {self.equilibrium_margin}"
-            )
+        self._check_gate()
         if not 0.0 <= self.label_flip_probability <= 1.0:
             raise ValueError(
                 f"label_flip_probability must be in [0, 1], got {self.label_flip_probability}"
@@ -599,7 +612,7 @@ class BEGANPreset(ConvStackPreset):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class LarsenObjective(ObjectiveFields):
+class LarsenObjective(EquilibriumGateFields):
     """What the Larsen VAE-GAN's train step optimises: the paper's own code (Larsen et al.
     2016, ``autoencoding_beyond_pixels``, ``model/aegan.py``).
 
@@ -610,25 +623,19 @@ class LarsenObjective(ObjectiveFields):
         discriminate_reconstructions: Whether D also sees the reconstructions as fakes (the
             code's ``discriminate_ae_recon``: False in its CelebA run, True in the PyTorch
             port); the prior samples always.
-        equilibrium: The gate's centre, D's cost at which the two are balanced (0.68).
-        equilibrium_margin: D is not updated while its real or fake cost is below
-            ``equilibrium − margin``, the decoder not while one is above ``equilibrium +
-            margin`` (both when neither would be); 0 turns the gate off (the code: 0.4; the
-            PyTorch port: 0.35).
+        equilibrium, equilibrium_margin: The equilibrium gate (``EquilibriumGateFields``;
+            the presets: the code's 0.68 ± 0.4).
     """
 
     reconstruction_weight: float = 1e-6
     discriminate_reconstructions: bool = False
-    equilibrium: float = 0.68
-    equilibrium_margin: float = 0.4
 
     def __post_init__(self) -> None:
         check_field_types(self)
         if not 0.0 <= self.reconstruction_weight <= 1.0:
             raise ValueError(f"reconstruction_weight must be in [0, 1], "
                              f"got {self.reconstruction_weight}")
-        _check_positive(self, "equilibrium")
-        _check_positive(self, "equilibrium_margin", allow_zero=True)
+        self._check_gate()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -982,8 +989,8 @@ _INFOGAN_FACES = _INFOGAN_MNIST.replace(
 # the convolutions "same"-padded (28 → 14 → 7 → 4); 10 epochs.
 _LARSEN_FACES = LarsenPreset(
     name="larsen-faces", dataset="faces", image_shape=(64, 64, 3), latent_dim=128,
-    optimizer="rmsprop", learning_rate=3e-4, batch_size=64, epochs=25, sample_every=1,
-    grid_filename="face_at_epoch_{epoch:03d}.png", gif_filename="samples.gif",
+    equilibrium_margin=0.4, optimizer="rmsprop", learning_rate=3e-4, batch_size=64, epochs=25,
+    sample_every=1, grid_filename="face_at_epoch_{epoch:03d}.png", gif_filename="samples.gif",
 )
 _LARSEN_MNIST = _LARSEN_FACES.replace(
     name="larsen-mnist", dataset="mnist", image_shape=(28, 28, 1), encoder_filters=(16, 32, 64),

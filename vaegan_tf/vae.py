@@ -48,11 +48,7 @@ class VAE(Autoencoding, AdversarialModel):
     def __init__(self, encoder: keras.Model, decoder: keras.Model, kl_weight: float = 0.00025,
                  data_range: tuple[float, float] = (-1.0, 1.0), seed: int | None = None,
                  **kwargs: Any) -> None:
-        latent_dim = int(decoder.input_shape[-1])
-        if encoder.output_shape[-1] != 2 * latent_dim:
-            raise ValueError(f"The encoder outputs {encoder.output_shape[-1]} values but the "
-                             f"decoder takes a {latent_dim}-d code; the encoder must output "
-                             f"mean ‖ log-variance ({2 * latent_dim} values)")
+        latent_dim = self.code_width(encoder, decoder)
         super().__init__({"encoder": encoder, "decoder": decoder}, latent_dim=latent_dim,
                          data_range=data_range, extra_metric_names=VAE_METRIC_NAMES, seed=seed,
                          **kwargs)

@@ -88,14 +88,7 @@ class VAEGAN(Autoencoding, AdversarialModel):
                   **{field.name: kwargs.pop(field.name)
                      for field in dataclasses.fields(VAEGANObjective) if field.name in kwargs}}
         self.objective = VAEGANObjective.from_dict(fields)
-        encoder_width = encoder.output_shape[-1]
-        latent_dim = int(decoder.input_shape[-1])
-        if encoder_width != 2 * latent_dim:
-            raise ValueError(
-                f"The encoder outputs {encoder_width} values but the decoder takes a "
-                f"{latent_dim}-d code; the encoder must output mean ‖ log-variance "
-                f"({2 * latent_dim} values)"
-            )
+        latent_dim = self.code_width(encoder, decoder)
         gated = self.objective.equilibrium_margin > 0.0
         super().__init__(
             {"encoder": encoder, "decoder": decoder, "discriminator": discriminator},
