@@ -383,7 +383,8 @@ class EquilibriumGateFields(ObjectiveFields):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VAEGANObjective(EquilibriumGateFields):
-    """What the VAE-GAN's train step optimises and how (its ``VAEGAN(objective=...)``).
+    """What the VAE-GAN's train step optimises and how (its ``VAEGAN(objective=...)``), with
+    the equilibrium gate's fields (``EquilibriumGateFields``; off in the NTUT model).
 
     Args:
         feature_loss_scale: Divisor of Loss_ll in the encoder loss (4·4·256 = 4096, kept from
@@ -400,8 +401,6 @@ class VAEGANObjective(EquilibriumGateFields):
             0.3) soft.
         label_flip_probability: Chance that a discriminator target is drawn from the other
             class's range ("noisy labels"; [U], 0.05 in the soft-label preset).
-        equilibrium, equilibrium_margin: The equilibrium gate (``EquilibriumGateFields``;
-            off in the NTUT model).
         batch_norm_inference: Comma-separated networks whose batch norm runs in inference
             mode inside the training step (moving statistics, never updated), as TF 2.2 code
             that called a model without ``training=True`` did; "" (default): none. Issue 11.
@@ -614,7 +613,8 @@ class BEGANPreset(ConvStackPreset):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LarsenObjective(EquilibriumGateFields):
     """What the Larsen VAE-GAN's train step optimises: the paper's own code (Larsen et al.
-    2016, ``autoencoding_beyond_pixels``, ``model/aegan.py``).
+    2016, ``autoencoding_beyond_pixels``, ``model/aegan.py``), with the equilibrium gate's
+    fields (``EquilibriumGateFields``; the presets: the code's 0.68 ± 0.4).
 
     Args:
         reconstruction_weight: w of the decoder's gradient, w · ∇(feature NLL) −
@@ -623,8 +623,6 @@ class LarsenObjective(EquilibriumGateFields):
         discriminate_reconstructions: Whether D also sees the reconstructions as fakes (the
             code's ``discriminate_ae_recon``: False in its CelebA run, True in the PyTorch
             port); the prior samples always.
-        equilibrium, equilibrium_margin: The equilibrium gate (``EquilibriumGateFields``;
-            the presets: the code's 0.68 ± 0.4).
     """
 
     reconstruction_weight: float = 1e-6
