@@ -56,7 +56,38 @@ def test_one_networks_rate_from_set_and_config_every_rate_from_learning_rate(tmp
             for network in every.networks} == {5e-4}
 
 
+@pytest.mark.parametrize(("tf_config", "message"), [
+    (None, "TF_CONFIG environment variable, which is not set"),
+    ("{not json", "does not describe a cluster"),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+     "no worker 3 in the cluster"),
+])
+def test_multi_worker_needs_a_cluster_with_this_task(monkeypatch, capsys, tf_config, message):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    if tf_config is not None:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--distribute", "multi-worker"])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_chief_is_the_chief_task_or_else_worker_0():
+    from vaegan_tf import cli
+
+    def role(cluster, kind, index):
+        return cli.cluster_role({"TF_CONFIG": json.dumps(
+            {"cluster": cluster, "task": {"type": kind, "index": index}})})
+
+    workers = {"worker": ["a:1", "b:1"]}
+    assert role(workers, "worker", 0) == (0, True)
+    assert role(workers, "worker", 1) == (1, False)
+    with_chief = {**workers, "chief": ["c:1"]}
+    assert role(with_chief, "chief", 0) == (0, True)
+    assert role(with_chief, "worker", 0) == (0, False)
+
+
 @pytest.mark.parametrize("argv", [
+    ["--distribute", "multi-worker", "--cpu-replicas", "2"],
     ["--preset", "dcgan-mnist", "--learning-rate", "1e-4", "--set",
      "generator.learning_rate=2e-4"],
     ["--preset", "dcgan-mnist", "--set", "critic.learning_rate=2e-4"],

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,14 +59,69 @@ def start_tensorflow(args: argparse.Namespace) -> None:
 
 def distribution_strategy(args: argparse.Namespace) -> Any:
     """The ``tf.distribute`` strategy ``--distribute`` asks for, or None: ``mirrored`` over
-    every GPU, or over the logical CPUs of ``--cpu-replicas`` (none: the one CPU)."""
+    every GPU, or over the logical CPUs of ``--cpu-replicas`` (none: the one CPU);
+    ``multi-worker``: ``MultiWorkerMirroredStrategy`` over the cluster ``TF_CONFIG`` names."""
     if getattr(args, "distribute", None) is None:
         return None
     import tensorflow as tf
 
+    if args.distribute == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+
     devices = [device.name for device in tf.config.list_logical_devices("GPU")] or [
         device.name for device in tf.config.list_logical_devices("CPU")]
     return tf.distribute.MirroredStrategy(devices)
+
+
+def cluster_role(environ: Mapping[str, str] | None = None) -> tuple[int, bool]:
+    """This process's task index in the cluster ``TF_CONFIG`` describes (TensorFlow's
+    format), and whether it is the chief: the task of type ``chief``, or worker 0 of a
+    cluster without one.
+
+    Raises:
+        ValueError: ``TF_CONFIG`` is not set, or is not a cluster with this task in it.
+    """
+    text = (os.environ if environ is None else environ).get("TF_CONFIG")
+    if not text:
+        raise ValueError("--distribute multi-worker reads the cluster from the TF_CONFIG "
+                         "environment variable, which is not set (docs: Several devices)")
+    try:
+        config = json.loads(text)
+        cluster, kind = config["cluster"], config["task"]["type"]
+        index = int(config["task"]["index"])
+        if not 0 <= index < len(cluster[kind]):
+            raise IndexError(f"no {kind} {index} in the cluster")
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise ValueError(f"TF_CONFIG does not describe a cluster with this task in it "
+                         f"({type(error).__name__}: {error}); expected e.g. "
+                         '{"cluster": {"worker": ["host1:2222", "host2:2222"]}, '
+                         '"task": {"type": "worker", "index": 0}}') from None
+    return index, kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+
+
+def worker_directory(chief_out: str | os.PathLike, index: int, fresh: bool) -> str:
+    """A temporary run directory for a worker that is not the chief (TensorFlow's convention:
+    only the chief writes the run directory, the others write to temporary directories they
+    delete). Unless ``fresh`` (``--overwrite``), it starts with a copy of the chief's backup
+    (its state, ``model.keras`` and ``config.json``; the history for a continued one), so a
+    restarted cluster resumes every worker from the chief's last finished epoch; that needs the
+    run directory on a filesystem every worker reads. The directory is named after the run
+    and the worker (in the system's temporary folder), so a worker killed before it could
+    delete it finds and replaces it when the cluster restarts."""
+    import hashlib
+
+    run = hashlib.sha256(str(Path(chief_out).resolve()).encode()).hexdigest()[:12]
+    directory = Path(tempfile.gettempdir()) / f"vaegan-tf-worker-{run}-{index}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    resume_files = ("backup", "model.keras", "config.json", "history.json", "history.csv")
+    for name in resume_files if not fresh else ():
+        source = Path(chief_out) / name
+        if source.is_dir():
+            shutil.copytree(source, directory / name)
+        elif source.is_file():
+            shutil.copy2(source, directory / name)
+    return str(directory)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -151,10 +210,13 @@ def add_training_arguments(
         "when validated, else mnist_fid when scored, else none)",
     )
     parser.add_argument(
-        "--distribute", choices=("mirrored",), default=None,
-        help="train on several devices of this machine with tf.distribute.MirroredStrategy "
-        "(every GPU; without GPUs, the logical CPUs of --cpu-replicas): one step equals the "
-        "one-device step on the same batch (README, Several devices)",
+        "--distribute", choices=("mirrored", "multi-worker"), default=None,
+        help="mirrored: train on several devices of this machine with "
+        "tf.distribute.MirroredStrategy (every GPU; without GPUs, the logical CPUs of "
+        "--cpu-replicas); multi-worker: on the machines TF_CONFIG names "
+        "(MultiWorkerMirroredStrategy; the chief writes --out, the others temporary "
+        "directories). One step equals the one-device step on the same batch (docs: "
+        "Several devices)",
     )
     parser.add_argument(
         "--cpu-replicas", type=positive_int, default=None, metavar="N",

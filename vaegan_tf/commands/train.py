@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,8 +208,14 @@ def parse_args(argv: list[str] | None = None, presets: Sequence[str] = tuple(sor
         parser.error(f"--validation-fraction must be in (0, 1), got {args.validation_fraction}")
     if mnist and args.preset.schedule != 1 and args.no_validation:
         parser.error(f"--schedule {args.preset.schedule} needs validation; drop --no-validation")
-    if args.cpu_replicas and not args.distribute:
+    if args.cpu_replicas and args.distribute != "mirrored":
         parser.error("--cpu-replicas needs --distribute mirrored")
+    args.worker, args.chief = 0, True
+    if args.distribute == "multi-worker":
+        try:
+            args.worker, args.chief = cli.cluster_role()
+        except ValueError as error:
+            parser.error(str(error))
     try:
         cli.check_jit(args.jit, bool(args.distribute), args.deterministic)
         if args.fast_paths is None:  # the environment variable's mode, checked now
@@ -326,6 +333,9 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
         print(f"error: --out {args.out} is a file, not a run directory", file=sys.stderr)
         return 2
     with contextlib.ExitStack() as held:
+        if not args.chief:  # only the chief writes --out
+            args.out = cli.worker_directory(args.out, args.worker, fresh=args.overwrite)
+            held.callback(shutil.rmtree, args.out, ignore_errors=True)
         try:
             held.enter_context(run_lock(args.out))
         except RunDirectoryError as error:  # in use by another training
