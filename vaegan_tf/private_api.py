@@ -9,6 +9,8 @@ such an upgrade fails that test by name instead of making a fast path silently s
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -83,8 +85,20 @@ def reduces_logs_across_workers() -> bool:
     ``strategy.reduce("MEAN", value, axis=0)`` (keras-team/keras#20585): under a
     ``MultiWorkerMirroredStrategy`` that spans several workers (Keras'
     ``_collective_all_reduce_multi_worker``), where scalar logs fail ("Invalid reduction
-    dimension 0 for input with 0 dimensions") and logs of shape (1,) reduce to the mean."""
+    dimension 0 for input with 0 dimensions") and logs of shape (1,) reduce to the mean; and
+    only while Keras' ``reduce_per_replica`` still has that line, so a Keras that changes it
+    turns the workaround off."""
     from keras.src.backend.tensorflow import trainer
 
-    return tf.distribute.has_strategy() and bool(
+    return tf.distribute.has_strategy() and keras_reduces_worker_logs_along_axis_0() and bool(
         trainer._collective_all_reduce_multi_worker(tf.distribute.get_strategy()))
+
+
+@functools.cache
+def keras_reduces_worker_logs_along_axis_0() -> bool:
+    """Whether Keras' ``reduce_per_replica`` reduces several workers' logs with
+    ``strategy.reduce("MEAN", v, axis=0)``, read from its source (the line of
+    keras-team/keras#20585)."""
+    from keras.src.backend.tensorflow import trainer
+
+    return 'strategy.reduce("MEAN", v, axis=0)' in inspect.getsource(trainer.reduce_per_replica)
