@@ -173,8 +173,11 @@ def state_is_a_list(backup):
 
 
 def state_truncated(backup):
+    """Cut before its closing brace: always "Expecting ',' delimiter", wherever the last
+    value ends (a cut at a fixed length could land inside a string)."""
     state = backup / "state.json"
-    state.write_text(state.read_text()[:300])
+    text = state.read_text()
+    state.write_text(text[:text.rindex("}")])
 
 
 def seed_generators_shortened(backup):
