@@ -48,7 +48,7 @@ def test_samples_come_from_the_average_and_losses_from_the_live_network():
     model.reset_metrics()  # the trackers' means: of this step alone
     losses = {key: float(value) for key, value in model.test_step(images).items()}
     samples = np.asarray(model.sample(4, seed=1))
-    for variable in model.average.trainable_weights or model.average.weights:
+    for variable in model.average.weights:  # all non-trainable: no optimizer owns them
         variable.assign(variable.numpy() + 0.5)
     assert not np.allclose(np.asarray(model.sample(4, seed=1)), samples)
     # the step may draw fresh noise; moving the live decoder as far moves the losses by far

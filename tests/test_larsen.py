@@ -41,7 +41,9 @@ def test_losses_match_numpy():
                          axis=-1))
     assert float(larsen.feature_nll(REAL_FEATURES, FAKE_FEATURES)) == pytest.approx(nll, 1e-6)
     kl = np.mean(np.sum(-0.5 * (1 + LOG_VAR - MEAN**2 - np.exp(LOG_VAR)), axis=-1))
-    assert float(larsen.encoder_loss(MEAN, LOG_VAR, nll)) == pytest.approx(kl + nll, 1e-6)
+    assert float(larsen.kl_per_image(MEAN, LOG_VAR)) == pytest.approx(kl, 1e-6)
+    assert float(larsen.encoder_loss(larsen.kl_per_image(MEAN, LOG_VAR), nll)) == \
+        pytest.approx(kl + nll, 1e-6)
     real_cost, fake_cost = (float(cost) for cost in larsen.discriminator_costs(P_REAL, P_FAKE))
     assert real_cost == pytest.approx(-np.mean(np.log(P_REAL)), 1e-5)
     assert fake_cost == pytest.approx(-np.mean(np.log(1 - P_FAKE)), 1e-5)
@@ -116,3 +118,19 @@ def test_the_face_preset_trains_two_epochs_on_lfw_mini(tmp_path):
     assert {"decoder_updated", "discriminator_updated"} <= set(history)
     assert "val_decoder_updated" not in history  # validation updates nothing
     assert (run / "face_at_epoch_001.png").is_file() and (run / "best" / "decoder.keras").is_file()
+
+
+def test_objective_fields_given_as_keywords_go_over_the_objective():
+    """``ObjectiveFields.resolve``, shared by the VAE-GAN and the Larsen model: an objective
+    (instance or dict) with any of its fields given as keyword arguments on top."""
+    from vaegan_tf.larsen import LarsenVAEGAN
+    from vaegan_tf.presets import LarsenObjective, VAEGANObjective
+
+    networks = build_larsen(get_preset("larsen-mnist", latent_dim=4)).networks
+    model = LarsenVAEGAN(**networks, objective={"reconstruction_weight": 0.5},
+                         equilibrium_margin=0.2)
+    assert model.objective == LarsenObjective(reconstruction_weight=0.5, equilibrium_margin=0.2)
+    overrides = {"equilibrium_margin": 0.3, "name": "kept"}
+    assert VAEGANObjective.resolve(VAEGANObjective(decoder_loss_variant="real"), overrides) == \
+        VAEGANObjective(decoder_loss_variant="real", equilibrium_margin=0.3)
+    assert overrides == {"name": "kept"}  # the model's own keyword arguments stay

@@ -57,12 +57,7 @@ class LarsenVAEGAN(Autoencoding, AdversarialModel):
                  objective: LarsenObjective | dict[str, Any] | None = None,
                  data_range: tuple[float, float] = (-1.0, 1.0), seed: int | None = None,
                  **kwargs: Any) -> None:
-        fields = objective.to_dict() if isinstance(objective, LarsenObjective) else dict(
-            objective or {})
-        for name in LarsenObjective.__dataclass_fields__:
-            if name in kwargs:
-                fields[name] = kwargs.pop(name)
-        self.objective = LarsenObjective.from_dict(fields)
+        self.objective = LarsenObjective.resolve(objective, kwargs)
         latent_dim = self.code_width(encoder, decoder)
         gated = self.objective.equilibrium_margin > 0.0
         super().__init__(
@@ -87,12 +82,13 @@ class LarsenVAEGAN(Autoencoding, AdversarialModel):
                   if self.objective.discriminate_reconstructions else p_prior)
         real_cost, fake_cost = larsen.discriminator_costs(p_real, p_fake)
         nll = larsen.feature_nll(real_features, reconstruction_features)
+        kl = larsen.kl_per_image(mean, log_var)
         return {
-            "encoder_loss": larsen.encoder_loss(mean, log_var, nll),
+            "encoder_loss": larsen.encoder_loss(kl, nll),
             "decoder_loss": larsen.decoder_loss(nll, fake_cost,
                                                 self.objective.reconstruction_weight),
             "discriminator_loss": larsen.discriminator_loss(real_cost, fake_cost),
-            "kl_loss": larsen.encoder_loss(mean, log_var, 0.0),
+            "kl_loss": kl,
             "feature_nll": nll,
             "real_cost": real_cost,
             "fake_cost": fake_cost,

@@ -351,6 +351,17 @@ class ObjectiveFields:
                       for field in dataclasses.fields(cls)})
 
     @classmethod
+    def resolve(cls, objective: Any, overrides: dict[str, Any]) -> Any:
+        """``cls`` from a model's ``objective=`` argument (an instance, its dict or None for
+        the defaults) with any of its fields given as keyword arguments taken out of
+        ``overrides`` (a model's ``**kwargs``) and over it."""
+        fields = (objective.to_dict() if isinstance(objective, cls)
+                  else dict(objective or {}))
+        fields.update({field.name: overrides.pop(field.name)
+                       for field in dataclasses.fields(cls) if field.name in overrides})
+        return cls.from_dict(fields)
+
+    @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Any:
         """``cls`` from ``to_dict()``'s output read back from JSON (lists become tuples)."""
         return cls(**{key: tuple(value) if isinstance(value, list) else value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any, ClassVar
 
@@ -83,11 +82,7 @@ class VAEGAN(Autoencoding, AdversarialModel):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        fields = {**(objective if isinstance(objective, dict)
-                     else (objective or VAEGANObjective()).to_dict()),
-                  **{field.name: kwargs.pop(field.name)
-                     for field in dataclasses.fields(VAEGANObjective) if field.name in kwargs}}
-        self.objective = VAEGANObjective.from_dict(fields)
+        self.objective = VAEGANObjective.resolve(objective, kwargs)
         latent_dim = self.code_width(encoder, decoder)
         gated = self.objective.equilibrium_margin > 0.0
         super().__init__(

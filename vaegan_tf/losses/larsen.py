@@ -26,10 +26,14 @@ def discriminator_costs(p_real: Tensor, p_fake: Tensor) -> tuple[Tensor, Tensor]
     return binary_crossentropy(1.0, p_real), binary_crossentropy(0.0, p_fake)
 
 
-def encoder_loss(mean: Tensor, log_var: Tensor, nll: Tensor) -> Tensor:
-    """KL(q(z|x) ‖ N(0, I)) per image (summed over the code, averaged over the batch) + the
-    feature NLL."""
-    return kl_divergence(mean, log_var) / ops.cast(ops.shape(mean)[0], mean.dtype) + nll
+def kl_per_image(mean: Tensor, log_var: Tensor) -> Tensor:
+    """KL(q(z|x) ‖ N(0, I)) summed over the code, averaged over the batch."""
+    return kl_divergence(mean, log_var) / ops.cast(ops.shape(mean)[0], mean.dtype)
+
+
+def encoder_loss(kl: Tensor, nll: Tensor) -> Tensor:
+    """The encoder's loss: ``kl_per_image`` + the feature NLL (the code's KL + NLLNormal)."""
+    return kl + nll
 
 
 def discriminator_loss(real_cost: Tensor, fake_cost: Tensor) -> Tensor:
