@@ -483,6 +483,14 @@ class AdversarialModel(keras.Model):
             with after_updates(variables):
                 self.update_average()
 
+    def restart_average(self) -> None:
+        """Sets the average of ``averaged_network`` (if kept) to the network's weights: after
+        weights came into it from outside training (a pretrained decoder)."""
+        if self.average is not None:
+            live = getattr(self, self.averaged_network)
+            for average, weight in zip(self.average.weights, live.weights, strict=True):
+                average.assign(weight)
+
     def update_average(self) -> None:
         """Moves the average of ``averaged_network`` one step towards its weights (batch-norm
         statistics copied), counting the update in ``model_state["ema_updates"]``. Under a

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from vaegan_tf import fast_paths, startup
 from vaegan_tf.data import LFW_MINI
-from vaegan_tf.presets import PRESETS, SCHEDULE_PRESETS, GANPreset, PresetBase, get_preset
+from vaegan_tf.presets import (
+    PRESETS,
+    SCHEDULE_PRESETS,
+    GANPreset,
+    PresetBase,
+    VAELSGANPreset,
+    get_preset,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -559,6 +566,10 @@ def compiled_model(preset: PresetBase, seed: int, jit: str | bool = "auto",
     return model
 
 
+PRETRAIN_DIRECTORY = "pretrain"
+"""The sub-folder of a VAE-pretrained LSGAN's run directory that holds its VAE stage's run."""
+
+
 def prepare_run_directory(args: argparse.Namespace, preset: PresetBase) -> int | None:
     """Decides what training into ``args.out`` means, before any data is read: the exit code
     to stop with (0: this run is already complete; 2: the directory holds another run's or
@@ -588,6 +599,11 @@ def prepare_run_directory(args: argparse.Namespace, preset: PresetBase) -> int |
         return None
     this_run = json.loads(json.dumps({"preset": preset.to_dict(), "seed": args.seed}))
     foreign = foreign_files(args.out, this_run)
+    if PRETRAIN_DIRECTORY in foreign and isinstance(preset, VAELSGANPreset):
+        stage_run = json.loads(json.dumps({"preset": preset.pretraining().to_dict(),
+                                           "seed": args.seed}))
+        if not foreign_files(Path(args.out) / PRETRAIN_DIRECTORY, stage_run):
+            foreign.remove(PRETRAIN_DIRECTORY)  # this run's first stage, interrupted
     if foreign:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         print(f"error: --out {args.out} already holds files of another run or of yours "
@@ -675,8 +691,8 @@ def train_and_report(
     if files.interrupted:
         print(f"Interrupted by Ctrl-C in epoch {len(history.epoch)}: model.keras holds the "
               f"partial epoch; the backup holds the {len(history.epoch) - 1} finished "
-              "epoch(s). Run the same "
-              f"command again (or vaegan-tf train --resume {files.directory}) to continue.",
+              "epoch(s). Run the same command again (or vaegan-tf train --resume "
+              f"{getattr(args, 'resume_directory', files.directory)}) to continue.",
               file=sys.stderr)
         return 130
     return 0

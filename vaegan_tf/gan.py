@@ -12,9 +12,14 @@ from keras import ops
 
 from vaegan_tf import losses
 from vaegan_tf.adversarial import AdversarialModel, float32
-from vaegan_tf.losses import Tensor, adversarial, gan_losses, wasserstein
-from vaegan_tf.networks import build_gan_discriminator, build_generator
-from vaegan_tf.presets import GANObjective, GANPreset, get_preset
+from vaegan_tf.losses import Tensor, adversarial, gan_losses, least_squares, wasserstein
+from vaegan_tf.networks import (
+    build_gan_discriminator,
+    build_generator,
+    build_vae_lsgan_discriminator,
+    build_vae_lsgan_generator,
+)
+from vaegan_tf.presets import GANObjective, GANPreset, VAELSGANPreset, get_preset
 
 
 @keras.saving.register_keras_serializable(package="vaegan_tf")
@@ -137,7 +142,11 @@ class GAN(AdversarialModel):
         real_scores = self.score(real, conditions, training)
         fake_scores = self.score(fake, conditions, training)
         label_range = self.objective.real_label_range
-        if training and label_range != (1.0, 1.0):
+        if training and (self.objective.label_noise or self.objective.label_swap_every):
+            real_targets, fake_targets = self._noisy_targets(ops.shape(real_scores))
+            loss = least_squares.discriminator_loss(real_scores, fake_scores, a=fake_targets,
+                                                    b=real_targets)
+        elif training and label_range != (1.0, 1.0):
             targets = self.replica_draw(functools.partial(
                 losses.noisy_labels, label_range=label_range, opposite_range=label_range,
                 flip_probability=0.0, seed=self.seed_generator), ops.shape(real_scores))
@@ -147,6 +156,25 @@ class GAN(AdversarialModel):
         if self.objective.gradient_penalty_weight:
             loss = loss + self._gradient_penalty(real, fake, conditions, training)
         return loss
+
+    def _noisy_targets(self, shape: tuple) -> tuple[tf.Tensor, tf.Tensor]:
+        """D's least-squares targets in this training step: ``label_noise`` on each, real and
+        fake swapped in every ``label_swap_every``-th discriminator step (counted by D's
+        optimizer, so a resumed run swaps on the same steps)."""
+        a, b, _ = self.objective.least_squares_targets
+        sigma, every = self.objective.label_noise, self.objective.label_swap_every
+        real_noise, fake_noise = (sigma * self.replica_draw(self._normal, shape)
+                                  for _ in range(2))
+        step = self.optimizer_of("discriminator").iterations + 1
+        swapped = ops.equal(step % every, 0) if every else False
+        return least_squares.training_targets(a, b, real_noise, fake_noise, swapped)
+
+    def _with_input_noise(self, images: Tensor) -> Tensor:
+        """``images`` plus ``input_noise``-σ Gaussian noise (as is without it)."""
+        sigma = self.objective.input_noise
+        if not sigma:
+            return images
+        return images + sigma * self.replica_draw(self._normal, ops.shape(images))
 
     def compute_losses(self, images: Tensor, conditions: Tensor | None = None,
                        training: bool = False) -> dict[str, tf.Tensor]:
@@ -173,6 +201,7 @@ class GAN(AdversarialModel):
     def discriminator_step(self, real: Tensor, conditions: Tensor | None) -> tf.Tensor:
         """One critic update on ``real`` against fresh fakes; clips the weights if set."""
         fake = self.generate(self._noise(real), conditions, training=True)
+        real, fake = self._with_input_noise(real), self._with_input_noise(fake)
         with tf.GradientTape() as tape:
             loss = self.discriminator_loss(real, fake, conditions, training=True)
         self.apply_gradients("discriminator", loss, tape)
@@ -228,3 +257,25 @@ def build_gan(preset: str | GANPreset = "dcgan-mnist", seed: int | None = None,
                objective=GANObjective.of(config), num_classes=config.num_classes,
                data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
                name=f"gan_{config.name}")
+
+
+def build_vae_lsgan(preset: str | VAELSGANPreset = "vae-lsgan-mnist", seed: int | None = None,
+                    **overrides: Any) -> GAN:
+    """Builds the uncompiled GAN stage of a VAE-pretrained LSGAN preset: the refined decoder
+    as the generator (fresh weights: ``networks.transfer_decoder_weights`` hands it a trained
+    VAE's) and the seed's discriminator. ``preset.pretraining()`` is the VAE stage's preset
+    (``build_vae``).
+
+    Example:
+        >>> gan = build_vae_lsgan("vae-lsgan-mnist", seed=0)
+        >>> vae = build_vae(get_preset("vae-lsgan-mnist").pretraining(), seed=0)
+        >>> transfer_decoder_weights(vae.decoder, gan.generator)
+        3
+    """
+    config = preset.replace(**overrides) if isinstance(preset, VAELSGANPreset) else get_preset(
+        preset, **overrides)
+    if not isinstance(config, VAELSGANPreset):
+        raise ValueError(f"{config.name!r} is not a VAE-pretrained LSGAN preset")
+    return GAN(build_vae_lsgan_generator(config), build_vae_lsgan_discriminator(config),
+               objective=GANObjective.of(config), data_range=config.data_range, seed=seed,
+               ema_decay=config.ema_decay, name=f"gan_{config.name}")

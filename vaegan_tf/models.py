@@ -15,7 +15,7 @@ import keras
 from vaegan_tf.adversarial import AdversarialModel
 from vaegan_tf.began import BEGAN, build_began
 from vaegan_tf.fast_paths import adam
-from vaegan_tf.gan import GAN, build_gan
+from vaegan_tf.gan import GAN, build_gan, build_vae_lsgan
 from vaegan_tf.infogan import InfoGAN, build_infogan
 from vaegan_tf.larsen import LarsenVAEGAN, build_larsen
 from vaegan_tf.presets import PresetBase, get_preset
@@ -29,6 +29,7 @@ MODELS: dict[str, tuple[type[AdversarialModel], Callable[..., AdversarialModel]]
     "began": (BEGAN, build_began),
     "infogan": (InfoGAN, build_infogan),
     "larsen": (LarsenVAEGAN, build_larsen),
+    "vae-lsgan": (GAN, build_vae_lsgan),
 }
 """Preset family → (model class, builder taking a preset and a seed)."""
 

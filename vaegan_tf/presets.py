@@ -740,6 +740,14 @@ class GANObjective(ObjectiveFields):
             image each step (one-sided label smoothing; the face GAN's improved model:
             (0.7, 1.2)); (1, 1): hard labels. Only with the BCE losses (``non_saturating``,
             ``minimax``); validation losses use hard labels.
+        label_noise: σ of Gaussian noise added to each of D's training targets, real and
+            fake, per image and step (the VAE-pretrained LSGAN's 0.1); 0: none. With the
+            ``least_squares`` loss only (its targets are any numbers).
+        label_swap_every: Every N-th discriminator step trains D with the real and the fake
+            targets swapped (the VAE-pretrained LSGAN's 16); 0: never. With the
+            ``least_squares`` loss only.
+        input_noise: σ of Gaussian noise added to every image D sees in its own training
+            step, real and fake (instance noise, in the data's units); 0: none.
     """
 
     loss: str = "non_saturating"
@@ -749,6 +757,9 @@ class GANObjective(ObjectiveFields):
     discriminator_steps: int = 1
     generator_steps: int = 1
     real_label_range: tuple[float, float] = (1.0, 1.0)
+    label_noise: float = 0.0
+    label_swap_every: int = 0
+    input_noise: float = 0.0
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -763,8 +774,67 @@ class GANObjective(ObjectiveFields):
             raise ValueError(f"real_label_range smooths a cross-entropy target; the {self.loss} "
                              "loss has none (use loss=non_saturating or minimax)")
         _check_positive(self, "discriminator_steps", "generator_steps")
-        _check_positive(self, "gradient_penalty_weight", "clip_value", allow_zero=True)
+        _check_positive(self, "gradient_penalty_weight", "clip_value", "label_noise",
+                        "label_swap_every", "input_noise", allow_zero=True)
+        if (self.label_noise or self.label_swap_every) and self.loss != "least_squares":
+            raise ValueError("label_noise and label_swap_every act on least-squares targets; "
+                             f"the {self.loss} loss has none (use loss=least_squares)")
 
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VAELSGANPreset(VAEPreset, GANObjective):
+    """The VAE-pretrained LSGAN (seed 000, after "Unbalanced GANs", Ham et al. 2020): a VAE
+    trained first (``VAEPreset``'s fields, ``pretrain_epochs`` epochs), whose decoder then
+    starts the generator of a least-squares GAN (``GANObjective``'s fields) against a smaller,
+    fresh discriminator. ``vaegan-tf train`` runs both stages into one run directory (the VAE
+    in ``pretrain/``).
+
+    The generator is the decoder with its last transposed convolution replaced by one that
+    keeps the width, batch norm, LeakyReLU and a 3×3 convolution to the image
+    (``networks.autoencoder.conv_decoder(refined=True)``); everything before it starts from
+    the VAE's weights.
+
+    Args:
+        pretrain_epochs: Epochs of the VAE stage (the seed's 5).
+        discriminator_filters: Widths of the discriminator's stride-2 convolutions (the seed's
+            32-64-128-256 at 64×64: the encoder's widths but the last).
+        discriminator_units: Its hidden dense layer (the seed's 128).
+    """
+
+    family: ClassVar[str] = "vae-lsgan"
+    networks: ClassVar[tuple[str, ...]] = ("encoder", "decoder", "generator",
+                                           "discriminator")
+
+    pretrain_epochs: int = 5
+    discriminator_filters: tuple[int, ...] = (32, 64, 128, 256)
+    discriminator_units: int = 128
+
+    def __post_init__(self) -> None:
+        VAEPreset.__post_init__(self)
+        GANObjective.__post_init__(self)
+        _check_positive(self, "pretrain_epochs", "discriminator_filters",
+                        "discriminator_units")
+        if self.discriminator_steps != 1:
+            # The two stages read one data pipeline, batched by batch_size.
+            raise ValueError("The VAE-pretrained LSGAN takes one discriminator step per "
+                             f"generator step, got discriminator_steps={self.discriminator_steps}")
+
+    def pretraining(self) -> VAEPreset:
+        """The VAE stage's preset: this preset's VAE fields (the encoder's and the decoder's
+        optimizer entries among them), ``pretrain_epochs`` epochs, named ``NAME-pretrain``.
+
+        Example:
+            >>> get_preset("vae-lsgan-mnist").pretraining().epochs
+            5
+        """
+        fields = {field.name: getattr(self, field.name)
+                  for field in dataclasses.fields(VAEPreset)}
+        return VAEPreset(**fields | {
+            "name": f"{self.name}-pretrain", "epochs": self.pretrain_epochs,
+            "network_optimizers": {name: settings for name, settings
+                                   in self.network_optimizers.items()
+                                   if name in VAEPreset.networks}})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -963,6 +1033,18 @@ _VAE_FACES = _VAE_MNIST.replace(
     grid_filename="face_at_epoch_{epoch:03d}.png",
 )
 
+# The VAE-pretrained LSGAN (seed 000): both stages on the VAE seed's recipe above (Adam 5e-3,
+# batch 128, LeakyReLU 0.01), 5 VAE epochs, then an LSGAN with the seed's MSE to 0/1 targets
+# (a = 0, b = c = 1; D's loss halved as the seed's), Gaussian label noise 0.1, the targets
+# swapped every 16th D step, and instance noise of 0.1 on D's inputs (the seed names no σ).
+# D: the seed's 32-64-128-256 + dense 128 at 64x64; on MNIST its first two widths (28 → 7).
+_VAE_LSGAN = {"loss": "least_squares", "least_squares_targets": (0.0, 1.0, 1.0),
+              "label_noise": 0.1, "label_swap_every": 16, "input_noise": 0.1}
+_VAE_LSGAN_MNIST = VAELSGANPreset(**_VAE_MNIST.to_dict() | _VAE_LSGAN | {
+    "name": "vae-lsgan-mnist", "discriminator_filters": (32, 64)})
+_VAE_LSGAN_FACES = VAELSGANPreset(**_VAE_FACES.to_dict() | _VAE_LSGAN | {
+    "name": "vae-lsgan-faces"})
+
 # BEGAN (Berthelot et al. 2017): gamma 0.5, lambda_k 0.001, k_0 0, z and h of 64, Adam 1e-4
 # (the paper's; beta_1 0.5 as the collection's), no batch norm (the paper's networks have
 # none); the generator is the discriminator's decoder (the paper's shared architecture),
@@ -1030,6 +1112,8 @@ PRESETS: dict[str, PresetBase] = {
     **_FACE_GAN_PRESETS,
     "vae-mnist": _VAE_MNIST,
     "vae-faces": _VAE_FACES,
+    "vae-lsgan-mnist": _VAE_LSGAN_MNIST,
+    "vae-lsgan-faces": _VAE_LSGAN_FACES,
     "began-mnist": _BEGAN_MNIST,
     "began-faces": _BEGAN_FACES,
     "infogan-mnist": _INFOGAN_MNIST,
@@ -1066,6 +1150,11 @@ def _objective(preset: PresetBase) -> str:
         fakes = "reconstructions and prior" if preset.discriminate_reconstructions else "prior"
         return (f"Larsen VAE-GAN, w {preset.reconstruction_weight:g}, D on real vs {fakes} "
                 f"samples, gate {preset.equilibrium:g} ± {preset.equilibrium_margin:g}")
+    if isinstance(preset, VAELSGANPreset):
+        a, b, c = preset.least_squares_targets
+        return (f"VAE ({preset.pretrain_epochs} epochs) → LSGAN ({a:g}, {b:g}, {c:g}), label "
+                f"noise {preset.label_noise:g}, swapped every {preset.label_swap_every}, input "
+                f"noise {preset.input_noise:g}")
     if isinstance(preset, BEGANPreset):
         return f"BEGAN, L1 auto-encoder D, γ {preset.gamma:g}, λ_k {preset.lambda_k:g}"
     if isinstance(preset, VAEPreset):

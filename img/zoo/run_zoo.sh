@@ -22,6 +22,13 @@ for preset in "${presets[@]}"; do
   cp "$run"/{config.json,losses.png} "$target/"
   # InfoGAN's code traversals, where the model has them
   find "$run" -maxdepth 1 -name 'traversal_at_epoch_*.png' -exec cp {} "$target/" \;
+  # A VAE-pretrained LSGAN's first stage (its VAE, in pretrain/)
+  if [ -d "$run/pretrain" ]; then
+    mkdir -p "$target/pretrain"
+    cp "$run"/pretrain/{image_at_epoch_*.png,history.json,metrics.json,config.json} \
+      "$target/pretrain/"
+    .venv/bin/python scripts/run_timing.py "$run/pretrain" > "$target/pretrain/timing.json"
+  fi
   # Wall time of the whole run (training, validation, scoring, checkpoints), from the backup.
   .venv/bin/python scripts/run_timing.py "$run" > "$target/timing.json"
   cp "$run/metrics.json" "$target/"  # last: its presence marks the model as done

@@ -25,7 +25,7 @@ from typing import Any
 
 from vaegan_tf import cli, data, fast_paths
 from vaegan_tf.data.locations import prepared_tfds_mnist
-from vaegan_tf.presets import PRESETS, PresetBase
+from vaegan_tf.presets import PRESETS, PresetBase, VAELSGANPreset
 from vaegan_tf.run_directory import RunDirectoryError, run_lock
 
 
@@ -138,14 +138,21 @@ def resumed_argv(parser: argparse.ArgumentParser, run_dir: str, argv: list[str])
     other random numbers than TensorFlow's kernels, so switching would change the run's path.
     """
     config_path = Path(run_dir) / "config.json"
+    stage_path = Path(run_dir) / cli.PRETRAIN_DIRECTORY / "config.json"
+    if not config_path.exists() and stage_path.exists():  # stopped in its first stage
+        config_path = stage_path
     try:
         run = json.loads(config_path.read_text())["run"]
         recorded = [*run["argv"]]
-        preset_name = run["preset"]
+        preset_name = run.get("stage_of", run["preset"])
+        if config_path.parent == Path(run_dir) and "stage_of" in run:
+            parser.error(f"--resume {run_dir}: this is the first stage of the run in "
+                         f"{Path(run_dir).parent}; resume that one")
     except (OSError, ValueError, KeyError, TypeError) as error:
         parser.error(f"--resume {run_dir}: no readable run configuration at {config_path} "
                      f"({error})")
-    if isinstance(run.get("xla"), bool) and not any(
+    # (a run stopped in its VAE stage recorded that stage's mode, not the GAN stage's)
+    if config_path != stage_path and isinstance(run.get("xla"), bool) and not any(
             item == "--jit" or item.startswith("--jit=") for item in recorded):
         recorded += ["--jit", "on" if run["xla"] else "off"]
     return ["--preset", preset_name, *recorded, *argv, "--out", run_dir]
@@ -368,10 +375,56 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
         except (OSError, ValueError) as error:
             print(f"error: --classifier {args.classifier}: {error}", file=sys.stderr)
             return 2
-        quality = [] if not args.metrics_every else [MnistQuality(
-            args.metrics_every, args.metrics_samples, args.seed,
-            Path(args.out) / "metrics.json", **scoring)]
+        def quality(out: str) -> list[MnistQuality]:
+            return [] if not args.metrics_every else [MnistQuality(
+                args.metrics_every, args.metrics_samples, args.seed,
+                Path(out) / "metrics.json", **scoring)]
+
+        if isinstance(args.preset, VAELSGANPreset):
+            stopped = pretrain_generator(args, model, train_data, validation_data,
+                                         quality, prog or "vaegan-tf train")
+            if stopped:
+                return stopped
         return cli.train_and_report(args, args.preset, train_data, validation_data,
-                                    prog or "vaegan-tf train", extra_callbacks=quality,
+                                    prog or "vaegan-tf train", extra_callbacks=quality(args.out),
                                     model=model)
+
+
+def pretrain_generator(args: argparse.Namespace, model: Any, train_data: Any,
+                       validation_data: Any, quality: Any, script: str) -> int:
+    """The VAE stage of a VAE-pretrained LSGAN run (``preset.pretraining()``) in
+    ``RUN/pretrain/``: trained, resumed where it was interrupted, or found complete; then its
+    decoder's weights start ``model``'s generator (``transfer_decoder_weights``). Skipped when
+    the GAN stage has a backup (resuming it restores the generator). Returns the VAE stage's
+    exit code when it stopped (Ctrl-C, an error), else 0."""
+    from vaegan_tf.networks import transfer_decoder_weights
+    from vaegan_tf.training import saved_state
+
+    if not args.overwrite and saved_state(args.out, args.preset, args.seed) is not None:
+        return 0
+    stage = argparse.Namespace(**vars(args))
+    stage.out = str(Path(args.out) / cli.PRETRAIN_DIRECTORY)
+    stage.preset = args.preset.pretraining()
+    stage.epochs = stage.preset.epochs
+    stage.stage_of, stage.resume_directory = args.preset.name, args.out
+    state = None if args.overwrite else saved_state(stage.out, stage.preset, args.seed)
+    if state is None or state["epoch"] < stage.epochs:
+        print(f"Stage 1 of 2: the VAE, {stage.epochs} epoch(s), in {stage.out}")
+        if state is not None:
+            print(f"Resuming {stage.out} after epoch {state['epoch']} of {stage.epochs}")
+        try:
+            vae = cli.model_for(stage, stage.preset)
+        except (MemoryError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        stopped = cli.train_and_report(stage, stage.preset, train_data, validation_data, script,
+                                       extra_callbacks=quality(stage.out), model=vae)
+        if stopped:
+            return stopped
+    decoder = cli.load_model(stage.out).network("decoder")
+    transfer_decoder_weights(decoder, model.generator)
+    model.restart_average()
+    print(f"Stage 2 of 2: the LSGAN from the VAE's decoder, {args.epochs} epoch(s), in "
+          f"{args.out}")
+    return 0
 
