@@ -274,3 +274,19 @@ def test_the_vae_stage_folder_is_not_a_run_of_its_own(staged_runs, capsys):
     (other / "pretrain" / "notes.txt").write_text("mine")
     assert train.main([*RUN[1:], "--out", str(other)]) == 2
     assert "pretrain" in capsys.readouterr().err
+
+
+def test_the_face_preset_trains_two_epochs_on_lfw_mini(tmp_path):
+    from vaegan_tf.__main__ import main
+
+    run = tmp_path / "faces"
+    assert main(["train", "--preset", "vae-lsgan-faces", "--epochs", "2", "--batch-size", "16",
+                 "--quiet", "--seed", "0", "--jit", "off", "--set", "latent_dim=8",
+                 "--set", "encoder_filters=4,4,4,4,4", "--set", "discriminator_filters=4,4,4,4",
+                 "--set", "discriminator_units=8", "--set", "pretrain_epochs=2",
+                 "--out", str(run)]) == 0
+    for folder, key in ((run / "pretrain", "val_reconstruction_loss"),
+                        (run, "val_discriminator_loss")):
+        history = json.loads((folder / "history.json").read_text())
+        assert len(history[key]) == 2 and all(np.isfinite(history[key]))
+        assert (folder / "face_at_epoch_001.png").is_file()
