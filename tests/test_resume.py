@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -23,35 +24,12 @@ RUN = ["train", "--limit", "240", "--batch-size", "20", "--epochs", "6", "--samp
        "--metrics-every", "0", "--schedule", "4", "--seed", "5", "--deterministic", "--quiet",
        "--jit", "off", *TINY]  # no XLA compile per toy run (test_scripts runs the default)
 
-# Runs the CLI with a callback that SIGKILLs the process at (epoch, batch) = $KILL_AT, e.g.
-# "4,5": after four finished epochs, in the middle of the fifth (12 batches per epoch).
-KILLER = """
-import os, signal, sys
-import keras
-from vaegan_tf import training
-from vaegan_tf.__main__ import main
-
-KILL_AT = tuple(int(part) for part in os.environ["KILL_AT"].split(","))
-
-class Kill(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-    def on_train_batch_end(self, batch, logs=None):
-        if (self.epoch, batch) == KILL_AT:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-original = training.run_callbacks
-def with_kill(*args, **kwargs):
-    callbacks, grids, gif = original(*args, **kwargs)
-    return [*callbacks, Kill()], grids, gif
-training.run_callbacks = with_kill
-sys.exit(main(sys.argv[1:]))
-"""
+KILLED_CHILD = str(Path(__file__).parent / "killed_child.py")
 
 
-def _cli(*argv, code=None, kill_at=None):
-    command = [sys.executable, "-c", code, *argv] if code else [
-        sys.executable, "-m", "vaegan_tf", *argv]
+def _cli(*argv, kill_at=None):
+    """The CLI in a fresh process; SIGKILLed at ``kill_at`` (tests/killed_child.py)."""
+    command = [sys.executable, *([KILLED_CHILD] if kill_at else ["-m", "vaegan_tf"]), *argv]
     env = {**os.environ, "KILL_AT": kill_at} if kill_at else None
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
@@ -61,7 +39,7 @@ def _whole_and_killed(run, whole, killed, kill_at):
     about one core busy); asserts the first finished and returns the killed one's result."""
     with ThreadPoolExecutor(2) as pool:
         whole_run = pool.submit(_cli, *run, "--out", str(whole))
-        death = pool.submit(_cli, *run, "--out", str(killed), code=KILLER, kill_at=kill_at)
+        death = pool.submit(_cli, *run, "--out", str(killed), kill_at=kill_at)
         assert whole_run.result().returncode == 0
         return death.result()
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -157,39 +158,19 @@ RUN = ["train", "--preset", "vae-lsgan-mnist", "--limit", "192", "--batch-size",
        "--epochs", "2", "--metrics-every", "0", "--seed", "3", "--deterministic", "--quiet",
        "--jit", "off", *TOY]
 
-# SIGKILLs the CLI at (epoch, batch) of one stage: $KILL_IN = "pretrain,1,2" (the VAE stage)
-# or "gan,0,2" (the LSGAN stage).
-KILLER = """
-import os, signal, sys
-import keras
-from vaegan_tf import training
-from vaegan_tf.__main__ import main
-
-stage, epoch, batch = os.environ["KILL_IN"].split(",")
-KILL_AT = (int(epoch), int(batch))
-
-class Kill(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-    def on_train_batch_end(self, batch, logs=None):
-        if (self.epoch, batch) == KILL_AT:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-original = training.run_callbacks
-def with_kill(directory, *args, **kwargs):
-    callbacks, grids, gif = original(directory, *args, **kwargs)
-    if (directory.name == "pretrain") == (stage == "pretrain"):
-        callbacks = [*callbacks, Kill()]
-    return callbacks, grids, gif
-training.run_callbacks = with_kill
-sys.exit(main(sys.argv[1:]))
-"""
+KILLED_CHILD = str(Path(__file__).parent / "killed_child.py")
 
 
 def _cli(*argv, kill_in=None):
-    command = [sys.executable, *(["-c", KILLER] if kill_in else ["-m", "vaegan_tf"]), *argv]
-    env = {**os.environ, "KILL_IN": kill_in} if kill_in else None
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    """The CLI in a fresh process; with ``kill_in`` ("pretrain,1,2": stage, epoch, batch)
+    SIGKILLed there (tests/killed_child.py)."""
+    if kill_in is None:
+        return subprocess.run([sys.executable, "-m", "vaegan_tf", *argv], capture_output=True,
+                              text=True, timeout=600)
+    stage, at = kill_in.split(",", 1)
+    return subprocess.run([sys.executable, KILLED_CHILD, *argv], capture_output=True,
+                          text=True, timeout=600,
+                          env={**os.environ, "KILL_STAGE": stage, "KILL_AT": at})
 
 
 @pytest.fixture(scope="module")
