@@ -19,7 +19,7 @@ import contextlib
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -391,7 +391,8 @@ def main(argv: list[str] | None = None, presets: Sequence[str] = tuple(sorted(PR
 
 
 def pretrain_generator(args: argparse.Namespace, model: Any, train_data: Any,
-                       validation_data: Any, quality: Any, script: str) -> int:
+                       validation_data: Any, quality: Callable[[str], list[Any]],
+                       script: str) -> int:
     """The VAE stage of a VAE-pretrained LSGAN run (``preset.pretraining()``) in
     ``RUN/pretrain/``: trained, resumed where it was interrupted, or found complete; then its
     decoder's weights start ``model``'s generator (``transfer_decoder_weights``). Skipped when
@@ -407,7 +408,11 @@ def pretrain_generator(args: argparse.Namespace, model: Any, train_data: Any,
     stage.preset = args.preset.pretraining()
     stage.epochs = stage.preset.epochs
     stage.stage_of, stage.resume_directory = args.preset.name, args.out
-    state = None if args.overwrite else saved_state(stage.out, stage.preset, args.seed)
+    try:
+        state = None if args.overwrite else saved_state(stage.out, stage.preset, args.seed)
+    except ValueError as error:  # another configuration's backup
+        print(f"error: {error} (or pass --overwrite)", file=sys.stderr)
+        return 2
     if state is None or state["epoch"] < stage.epochs:
         print(f"Stage 1 of 2: the VAE, {stage.epochs} epoch(s), in {stage.out}")
         if state is not None:
