@@ -69,8 +69,9 @@ def build_parser(presets: Sequence[str] = tuple(sorted(PRESETS)),
                         "faces-soft-labels: face2 (soft and noisy D labels); the GAN family: "
                         "{dcgan,lsgan,wgan,wgan-gp}-{mnist,faces} and their conditional "
                         "c-variants (cdcgan-mnist, ...); vae-{mnist,faces}: a VAE (the VAE "
-                        "seed's recipe); began-{mnist,faces}: BEGAN; vaegan-tf presets lists "
-                        "them all. One of: " + ", ".join(presets))
+                        "seed's recipe); vae-lsgan-{mnist,faces}: the VAE-pretrained LSGAN "
+                        "(its VAE stage first, in OUT/pretrain); began-{mnist,faces}: BEGAN; "
+                        "vaegan-tf presets lists them all. One of: " + ", ".join(presets))
     parser.add_argument(
         "--data", default=None,
         help="MNIST-shaped presets (28x28x1): your data, as a folder of MNIST-format idx files "
