@@ -9,7 +9,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
@@ -208,10 +207,6 @@ def test_one_command_trains_both_stages_into_one_run_directory(staged_runs):
     assert (whole / "pretrain/image_at_epoch_001.png").is_file()
     config = json.loads((whole / "config.json").read_text())
     assert config["preset"]["label_swap_every"] == 16 and config["preset"]["pretrain_epochs"] == 2
-    # the GAN stage's files load with plain Keras' loader as every run's do
-    generator = keras.models.load_model(whole / "best/generator.keras") if (
-        whole / "best/generator.keras").exists() else None
-    assert generator is None or generator.output_shape == (None, 28, 28, 1)
 
 
 def test_a_run_killed_in_the_vae_stage_resumes_there(staged_runs):
