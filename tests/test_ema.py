@@ -108,3 +108,97 @@ def test_bad_decays_are_refused():
     for decay in (-0.1, 1.0, 2.0):
         with pytest.raises(ValueError, match="ema_decay must be in"):
             get_preset("dcgan-mnist", ema_decay=decay)
+
+
+def test_standing_statistics_are_the_averages_batch_statistics_on_fixed_draws(monkeypatch):
+    from vaegan_tf import adversarial
+
+    monkeypatch.setattr(adversarial, "STANDING_BATCH", 64)
+    preset = toy_preset("cdcgan-mnist").replace(ema_decay=0.9, ema_standing_samples=64,
+                                                generator_steps=1)
+    model = compiled(preset)
+    model.train_step(batch_for(preset))
+    refreshed = np.asarray(model.sample(64, seed=adversarial.STANDING_SEED))  # refreshes first
+    assert float(model.model_state["ema_standing_at"]) == float(
+        model.model_state["ema_updates"]) == 1.0
+    # One batch: the statistics are that batch's, so the average in inference mode draws
+    # what it draws in training mode on the same draws (labels cycling as in sample).
+    model._standing_pass = adversarial._TrainingModeCall(model.average)
+    model.average.trainable = True
+    in_training_mode = np.asarray(model.sample(64, seed=adversarial.STANDING_SEED))
+    model._standing_pass, model.average.trainable = None, False
+    np.testing.assert_allclose(refreshed, in_training_mode, atol=2e-5)
+    layers = adversarial._batch_norm_layers(model.average)
+    assert len(layers) == 3 and all(layer.momentum == 0.99 for layer in layers)
+    assert not model.average.trainable_variables
+
+    # Two batches: each statistic is the mean of the two batches' (the second batch alone is
+    # the first batch of seed STANDING_SEED + 1).
+    def statistics(samples, first_seed):
+        monkeypatch.setattr(adversarial, "STANDING_SEED", first_seed)
+        model.refresh_standing_statistics(samples)
+        return [values([layer.moving_mean, layer.moving_variance]) for layer in layers]
+
+    first, second = statistics(64, 10_000), statistics(64, 10_001)
+    both = statistics(128, 10_000)
+    for one, two, mean in zip(first, second, both, strict=True):
+        for a, b, m in zip(one, two, mean, strict=True):
+            np.testing.assert_allclose(m, (a + b) / 2, rtol=1e-5, atol=1e-6)
+
+
+def test_standing_statistics_are_recomputed_only_after_the_average_moved(monkeypatch, tmp_path):
+    from vaegan_tf import adversarial
+
+    preset = toy_preset("dcgan-mnist").replace(ema_decay=0.9, ema_standing_samples=8,
+                                               generator_steps=1)
+    model = compiled(preset)
+    refreshes = []
+    original = adversarial.AdversarialModel.refresh_standing_statistics
+    monkeypatch.setattr(adversarial.AdversarialModel, "refresh_standing_statistics",
+                        lambda self: (refreshes.append(1), original(self)))
+    model.sample(2, seed=0)
+    model.sample(2, seed=0)
+    assert len(refreshes) == 1  # at 0 updates, once
+    model.train_step(batch_for(preset))
+    live_statistics = values(adversarial._batch_norm_layers(model.average)[0].weights[2:])
+    model.sample(2, seed=0)
+    assert len(refreshes) == 2
+    refreshed = values(adversarial._batch_norm_layers(model.average)[0].weights[2:])
+    assert not np.allclose(refreshed[0], live_statistics[0])  # other than the copied ones
+    # model.keras keeps the option and when it last ran: a loaded model does not rerun it
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.ema_standing_samples == 8
+    loaded.sample(2, seed=0)
+    assert len(refreshes) == 2
+    np.testing.assert_array_equal(
+        values(adversarial._batch_norm_layers(loaded.average)[0].weights[2:]), refreshed)
+
+
+def test_standing_statistics_are_refused_without_an_average_or_batch_norm():
+    with pytest.raises(ValueError, match="it needs ema_decay > 0"):
+        get_preset("dcgan-mnist", ema_standing_samples=100)
+    with pytest.raises(ValueError, match="ema_standing_samples must be >= 0"):
+        get_preset("dcgan-mnist", ema_decay=0.9, ema_standing_samples=-1)
+    began = toy_preset("began-mnist").replace(ema_decay=0.9, ema_standing_samples=100)
+    with pytest.raises(ValueError, match="has no batch normalization"):
+        build_model(began)
+
+
+def test_evaluate_recomputes_the_statistics_of_a_saved_average(tmp_path):
+    import json
+
+    from vaegan_tf import __main__ as entry
+
+    preset = toy_preset("dcgan-mnist").replace(ema_decay=0.9)
+    model = compiled(preset)
+    model.train_step(batch_for(preset))
+    model.save(tmp_path / "model.keras")
+    scores = {}
+    for name, extra in (("copied", []), ("standing", ["--standing-statistics", "200"])):
+        assert entry.main(["evaluate", "--model", str(tmp_path / "model.keras"), "--samples",
+                           "100", "--json", str(tmp_path / f"{name}.json"), *extra]) == 0
+        scores[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert scores["standing"]["protocol"]["standing_statistics"] == 200
+    assert "standing_statistics" not in scores["copied"]["protocol"]
+    assert scores["standing"]["mnist_fid"] != pytest.approx(scores["copied"]["mnist_fid"])

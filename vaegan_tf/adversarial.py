@@ -159,6 +159,13 @@ class AdversarialModel(keras.Model):
             average (``network(name, training=False)``); train and test steps use the live
             network. The average is a copy of the network in ``model.keras``, the count
             ``model_state["ema_updates"]``.
+        ema_standing_samples: With ``ema_decay``, recompute the average's batch-norm
+            statistics from its own outputs instead of copying the live network's (standing
+            statistics, Brock et al. 2019): before the average samples after it moved, it runs
+            in training mode on this many prior draws (fixed seeds, batches of
+            ``STANDING_BATCH``) and each statistic becomes the mean of the batches' (0: copy).
+            The averaged weights make other activations than the live ones, so the copied
+            statistics do not fit them. The average must have batch normalization.
     """
 
     network_names: ClassVar[tuple[str, ...]] = ()
@@ -178,6 +185,7 @@ class AdversarialModel(keras.Model):
         seed: int | None = None,
         state: dict[str, float] | None = None,
         ema_decay: float = 0.0,
+        ema_standing_samples: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -204,7 +212,12 @@ class AdversarialModel(keras.Model):
             raise ValueError(f"{type(self).__name__} has no network to average (ema_decay)")
         self.average = (_averaged_copy(networks[self.averaged_network]) if self.ema_decay
                         else None)
-        state = {**(state or {}), **({"ema_updates": 0.0} if self.ema_decay else {})}
+        self.ema_standing_samples = int(ema_standing_samples)
+        self._check_standing_statistics()
+        self._standing_pass: _TrainingModeCall | None = None
+        state = {**(state or {}), **({"ema_updates": 0.0} if self.ema_decay else {}),
+                 # ema_updates when the standing statistics were last computed (-1: never)
+                 **({"ema_standing_at": -1.0} if self.ema_standing_samples else {})}
         self.model_state = {
             name: keras.Variable(float(value), name=name, trainable=False, dtype="float32",
                                  aggregation="only_first_replica")
@@ -233,6 +246,12 @@ class AdversarialModel(keras.Model):
         test steps (whose losses are the live networks')."""
         if self.average is not None and name == self.averaged_network and not (
                 training or self._in_step):
+            if self._standing_pass is not None:
+                return self._standing_pass
+            if self.ema_standing_samples and tf.executing_eagerly() and float(
+                    self.model_state["ema_standing_at"]) != float(
+                    self.model_state["ema_updates"]):
+                self.refresh_standing_statistics()
             return self.average
         return getattr(self, name)
 
@@ -490,6 +509,58 @@ class AdversarialModel(keras.Model):
             live = getattr(self, self.averaged_network)
             for average, weight in zip(self.average.weights, live.weights, strict=True):
                 average.assign(weight)
+            if self.ema_standing_samples:  # statistics of other weights: recompute them
+                self.model_state["ema_standing_at"].assign(-1.0)
+
+    def _check_standing_statistics(self) -> None:
+        if self.ema_standing_samples < 0:
+            raise ValueError("ema_standing_samples must be >= 0, got "
+                             f"{self.ema_standing_samples}")
+        if self.ema_standing_samples and self.average is None:
+            raise ValueError("ema_standing_samples recomputes the batch-norm statistics of the "
+                             "generator's average: it needs ema_decay > 0")
+        if self.ema_standing_samples and not _batch_norm_layers(self.average):
+            raise ValueError(f"ema_standing_samples: the {self.averaged_network} has no batch "
+                             "normalization, so it has no statistics to recompute")
+
+    def refresh_standing_statistics(self, samples: int | None = None) -> None:
+        """Recomputes the batch-norm moving statistics of the average from ``samples``
+        (default ``ema_standing_samples``) ``sample`` draws with fixed seeds
+        (``STANDING_SEED + batch``), the average in training mode: each statistic becomes the
+        sample-weighted mean of the batches'. ``network`` calls it when the average moved
+        since the last time; eager only. Any model with an average and batch norm can call it
+        (until its next training step, which copies the live statistics again).
+
+        Example:
+            >>> model.refresh_standing_statistics(10_000)  # doctest: +SKIP
+        """
+        samples = self.ema_standing_samples if samples is None else int(samples)
+        if self.average is None or samples <= 0:
+            raise ValueError("refresh_standing_statistics needs a model with ema_decay and a "
+                             f"positive sample count, got {samples}")
+        layers = _batch_norm_layers(self.average)
+        if not layers:
+            raise ValueError(f"the {self.averaged_network} has no batch normalization, so it "
+                             "has no statistics to recompute")
+        momenta = [layer.momentum for layer in layers]
+        # Keras' batch normalization uses batch statistics only in trainable layers
+        self.average.trainable = True
+        self._standing_pass = _TrainingModeCall(self.average)
+        try:
+            seen = 0
+            for index, start in enumerate(range(0, samples, STANDING_BATCH)):
+                count = min(STANDING_BATCH, samples - start)
+                for layer in layers:  # a running mean: batch k weighs count / (seen + count)
+                    layer.momentum = seen / (seen + count)
+                self.sample(count, seed=STANDING_SEED + index)
+                seen += count
+        finally:
+            for layer, momentum in zip(layers, momenta, strict=True):
+                layer.momentum = momentum
+            self._standing_pass = None
+            self.average.trainable = False
+        if "ema_standing_at" in self.model_state:
+            self.model_state["ema_standing_at"].assign(self.model_state["ema_updates"])
 
     def update_average(self) -> None:
         """Moves the average of ``averaged_network`` one step towards its weights (batch-norm
@@ -576,7 +647,8 @@ class AdversarialModel(keras.Model):
         config = super().get_config()
         config.update({name: portable_config(keras.saving.serialize_keras_object(network))
                        for name, network in self.networks.items()})
-        config.update(data_range=list(self.data_range), seed=self.seed, ema_decay=self.ema_decay)
+        config.update(data_range=list(self.data_range), seed=self.seed, ema_decay=self.ema_decay,
+                      ema_standing_samples=self.ema_standing_samples)
         return config
 
     @classmethod
@@ -585,6 +657,35 @@ class AdversarialModel(keras.Model):
         for name in cls.network_names:  # with the fast paths where the switch says so
             config[name] = keras.saving.deserialize_keras_object(for_this_process(config[name]))
         return cls(**config)
+
+
+STANDING_BATCH = 500
+"""Prior draws per batch of ``refresh_standing_statistics``."""
+STANDING_SEED = 10_000
+"""Seed of its first batch (the next batches: + 1, + 2, ...), apart from the scores' seeds."""
+
+
+class _TrainingModeCall:
+    """Calls ``network`` in training mode whatever ``training`` the caller passes: the
+    average's batch normalization then uses, and accumulates, batch statistics."""
+
+    def __init__(self, network: keras.Model) -> None:
+        self.network = network
+
+    def __call__(self, inputs: Any, training: bool = False) -> Any:
+        del training
+        return self.network(inputs, training=True)
+
+
+def _batch_norm_layers(network: keras.Model) -> list[keras.layers.BatchNormalization]:
+    """The batch-normalization layers of ``network``, nested models included."""
+    found = []
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer)
+        elif isinstance(layer, keras.Model):
+            found.extend(_batch_norm_layers(layer))
+    return found
 
 
 def _averaged_copy(network: keras.Model) -> keras.Model:

@@ -122,5 +122,5 @@ def build_began(preset: str | BEGANPreset = "began-mnist", seed: int | None = No
         raise ValueError(f"{config.name} is not a BEGAN preset")
     return BEGAN(build_began_generator(config), build_began_discriminator(config),
                  gamma=config.gamma, lambda_k=config.lambda_k, k_initial=config.k_initial,
-                 data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+                 data_range=config.data_range, seed=seed, **config.averaging(),
                  name=f"began_{config.name}")

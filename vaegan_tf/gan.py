@@ -255,7 +255,7 @@ def build_gan(preset: str | GANPreset = "dcgan-mnist", seed: int | None = None,
         raise ValueError(f"{config.name!r} is not a GAN preset")
     return GAN(build_generator(config), build_gan_discriminator(config),
                objective=GANObjective.of(config), num_classes=config.num_classes,
-               data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+               data_range=config.data_range, seed=seed, **config.averaging(),
                name=f"gan_{config.name}")
 
 
@@ -278,4 +278,4 @@ def build_vae_lsgan(preset: str | VAELSGANPreset = "vae-lsgan-mnist", seed: int 
         raise ValueError(f"{config.name!r} is not a VAE-pretrained LSGAN preset")
     return GAN(build_vae_lsgan_generator(config), build_vae_lsgan_discriminator(config),
                objective=GANObjective.of(config), data_range=config.data_range, seed=seed,
-               ema_decay=config.ema_decay, name=f"gan_{config.name}")
+               **config.averaging(), name=f"gan_{config.name}")

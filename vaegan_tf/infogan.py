@@ -195,5 +195,5 @@ def build_infogan(preset: str | InfoGANPreset = "infogan-mnist", seed: int | Non
                    continuous_dim=config.continuous_dim,
                    info_weight_categorical=config.info_weight_categorical,
                    info_weight_continuous=config.info_weight_continuous, loss=config.loss,
-                   data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+                   data_range=config.data_range, seed=seed, **config.averaging(),
                    name=f"infogan_{config.name}")

@@ -131,5 +131,5 @@ def build_larsen(preset: str | LarsenPreset = "larsen-mnist", seed: int | None =
         raise ValueError(f"{config.name!r} is not a Larsen VAE-GAN preset")
     return LarsenVAEGAN(build_larsen_encoder(config), build_larsen_decoder(config),
                         build_larsen_discriminator(config), objective=LarsenObjective.of(config),
-                        data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+                        data_range=config.data_range, seed=seed, **config.averaging(),
                         name=f"larsen_{config.name}")

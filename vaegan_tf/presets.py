@@ -148,6 +148,9 @@ class PresetBase:
         ema_decay: An exponential moving average of the generator's (the decoder's) weights
             for every sample, grid, score and saved network file (0: none; 0.999 is a common
             choice), with TensorFlow's warm-up ``min(decay, (1 + n) / (10 + n))``.
+        ema_standing_samples: With ``ema_decay``: the average's batch-norm statistics are
+            recomputed from this many of its own samples before it samples (standing
+            statistics) instead of copied from the live network (0: copied).
         schedule: Default NTUT learning-rate schedule, 1-4 (``SCHEDULE_PRESETS``).
         batch_size: Training batch size (images per discriminator step).
         epochs: Epochs of a full run.
@@ -173,6 +176,7 @@ class PresetBase:
     adam_beta_2: float = 0.999
     network_optimizers: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     ema_decay: float = 0.0
+    ema_standing_samples: int = 0
     schedule: int = 1
     batch_size: int = 100
     epochs: int = 100
@@ -194,6 +198,10 @@ class PresetBase:
         _check_positive(self, "leaky_relu_slope", allow_zero=True)
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        _check_positive(self, "ema_standing_samples", allow_zero=True)
+        if self.ema_standing_samples and not self.ema_decay:
+            raise ValueError("ema_standing_samples recomputes the statistics of the generator's "
+                             "average: it needs ema_decay > 0")
         _check_optimizer_settings(self.optimizer_settings(), "")
         object.__setattr__(self, "network_optimizers", self._checked_network_optimizers())
         if self.schedule not in SCHEDULE_PRESETS:
@@ -239,6 +247,15 @@ class PresetBase:
             _check_optimizer_settings(self.optimizer_settings() | checked[network],
                                       f"{network}.")
         return checked
+
+    def averaging(self) -> dict[str, Any]:
+        """The model's keyword arguments of the generator average (``AdversarialModel``).
+
+        Example:
+            >>> get_preset("dcgan-mnist", ema_decay=0.999).averaging()
+            {'ema_decay': 0.999, 'ema_standing_samples': 0}
+        """
+        return {"ema_decay": self.ema_decay, "ema_standing_samples": self.ema_standing_samples}
 
     def optimizer_settings(self, network: str | None = None) -> dict[str, Any]:
         """The optimizer fields (``OPTIMIZER_FIELDS``) of ``network``: the preset's own, with

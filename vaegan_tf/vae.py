@@ -91,5 +91,5 @@ def build_vae(preset: str | VAEPreset = "vae-mnist", seed: int | None = None,
     if not isinstance(config, VAEPreset):
         raise ValueError(f"{config.name} is not a VAE preset")
     return VAE(build_vae_encoder(config), build_vae_decoder(config), kl_weight=config.kl_weight,
-               data_range=config.data_range, seed=seed, ema_decay=config.ema_decay,
+               data_range=config.data_range, seed=seed, **config.averaging(),
                name=f"vae_{config.name}")

@@ -258,7 +258,7 @@ def build_vaegan(
         build_discriminator(config),
         objective=VAEGANObjective.of(config),
         data_range=config.data_range,
-        seed=seed, ema_decay=config.ema_decay,
+        seed=seed, **config.averaging(),
         name=f"vaegan_{config.name}",
     )
 

@@ -50,6 +50,10 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
                             "count, and the samples are held in memory"), default=10000,
                         help="prior samples to draw from --model (digits for --real-mnist)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the sampled latents")
+    parser.add_argument("--standing-statistics", type=cli.positive_int, default=None,
+                        metavar="N", help="with --model (a model.keras with ema_decay): first "
+                        "recompute the generator average's batch-norm statistics from N of its "
+                        "samples (as ema_standing_samples does in training)")
     parser.add_argument("--reference", default=None,
                         help="RGB only: real images to compare with (a folder or lfw-mini)")
     parser.add_argument("--weights", default="imagenet",
@@ -69,7 +73,24 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
         parser.error("--classifier and --data go together")
     if args.real_data and args.classifier is None:
         parser.error("--real-data needs --classifier and --data")
+    if args.standing_statistics and not args.model:
+        parser.error("--standing-statistics needs --model")
     return args
+
+
+def sampled_model(args: argparse.Namespace) -> Any:
+    """``--model``, its average's statistics recomputed first with ``--standing-statistics``."""
+    model = cli.load_model(args.model)
+    if args.standing_statistics:
+        model.refresh_standing_statistics(args.standing_statistics)
+    return model
+
+
+def model_source(args: argparse.Namespace) -> dict[str, Any]:
+    """What the protocol records of ``--model``."""
+    return {"model": str(args.model), "sample_seed": args.seed,
+            **({"standing_statistics": args.standing_statistics}
+               if args.standing_statistics else {})}
 
 
 def folder_images(folder: str) -> np.ndarray:
@@ -121,11 +142,10 @@ def classifier_scores(args: argparse.Namespace) -> dict[str, Any]:
     reference = evaluation.validation_reference(classifier, validation, (0.0, 1.0), source)
     classes = None
     if args.model:
-        model = cli.load_model(args.model)
+        model = sampled_model(args)
         images = evaluation.generate(model, args.samples, args.seed)
         classes = evaluation.sample_classes(model, args.samples)
-        value_range, described = model.data_range, {"model": str(args.model),
-                                                     "sample_seed": args.seed}
+        value_range, described = model.data_range, model_source(args)
     elif args.real_data:
         images = evaluation.first_images(train, args.samples, (0.0, 1.0))
         value_range, described = (0.0, 1.0), {"real_data": f"train:{source}"}
@@ -147,11 +167,10 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if args.classifier:
         return classifier_scores(args)
     if args.model:
-        model = cli.load_model(args.model)
+        model = sampled_model(args)
         images = evaluation.generate(model, args.samples, args.seed)
         classes = evaluation.sample_classes(model, args.samples)
-        value_range = model.data_range
-        source = {"model": str(args.model), "sample_seed": args.seed}
+        value_range, source = model.data_range, model_source(args)
     elif args.real_mnist:
         digits = data.load_mnist(args.real_mnist).images[:args.samples]
         images, value_range = digits[..., np.newaxis].astype(np.float32) / 255.0, (0.0, 1.0)
