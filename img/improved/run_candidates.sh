@@ -9,6 +9,9 @@ cd "$(dirname "$0")/../.."
 declare -A CANDIDATES=(
   # the generator EMA alone, on the DCGAN and on the improved VAE-GAN (mnist-plus)
   [dcgan-ema]="--preset dcgan-mnist --set ema_decay=0.999"
+  # the EMA with standing statistics (the average's own batch-norm statistics)
+  [dcgan-ema-standing]="--preset dcgan-mnist --set ema_decay=0.999 --set ema_standing_samples=10000"
+  [mnist-plus-ema-standing]="--preset mnist-plus --set ema_decay=0.999 --set ema_standing_samples=10000"
   [mnist-plus-ema]="--preset mnist-plus --set ema_decay=0.999"
   # spectral normalization alone: DCGAN's D with SN in place of batch norm
   [dcgan-sn]="--preset dcgan-mnist --set spectral_norm=true --set discriminator_normalization=none"
