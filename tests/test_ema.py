@@ -173,6 +173,12 @@ def test_standing_statistics_are_recomputed_only_after_the_average_moved(monkeyp
     assert len(refreshes) == 2
     np.testing.assert_array_equal(
         values(adversarial._batch_norm_layers(loaded.average)[0].weights[2:]), refreshed)
+    # so does a networks folder (best/): its generator file holds the average's statistics
+    save_networks(model, tmp_path / "best")
+    best = load_networks(tmp_path / "best")
+    np.testing.assert_allclose(np.asarray(best.sample(2, seed=0)),
+                               np.asarray(model.sample(2, seed=0)), atol=1e-6)
+    assert len(refreshes) == 2
 
 
 def test_standing_statistics_are_refused_without_an_average_or_batch_norm():

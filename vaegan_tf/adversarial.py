@@ -240,20 +240,29 @@ class AdversarialModel(keras.Model):
         """Name → network."""
         return {name: getattr(self, name) for name in self.network_names}
 
-    def network(self, name: str, training: bool = False) -> keras.Model:
+    def network(self, name: str, training: bool = False,
+                refresh_statistics: bool = True) -> keras.Model:
         """The network ``name`` a computation uses: the average of ``averaged_network``
         (``ema_decay``) when sampling, the live network when ``training`` and in train and
-        test steps (whose losses are the live networks')."""
+        test steps (whose losses are the live networks'). With ``ema_standing_samples`` the
+        average's statistics are recomputed first if it moved since the last time (unless
+        ``refresh_statistics`` is False: weights are about to be loaded into it)."""
         if self.average is not None and name == self.averaged_network and not (
                 training or self._in_step):
             if self._standing_pass is not None:
                 return self._standing_pass
-            if self.ema_standing_samples and tf.executing_eagerly() and float(
-                    self.model_state["ema_standing_at"]) != float(
-                    self.model_state["ema_updates"]):
+            if refresh_statistics and self.ema_standing_samples and tf.executing_eagerly() and (
+                    float(self.model_state["ema_standing_at"])
+                    != float(self.model_state["ema_updates"])):
                 self.refresh_standing_statistics()
             return self.average
         return getattr(self, name)
+
+    def keep_standing_statistics(self) -> None:
+        """Marks the average's batch-norm statistics as its own (loaded from a file written
+        with them): no recomputation until the average moves again."""
+        if "ema_standing_at" in self.model_state:
+            self.model_state["ema_standing_at"].assign(self.model_state["ema_updates"])
 
     def optimizer_of(self, name: str) -> keras.optimizers.Optimizer:
         """The optimizer that trains network ``name`` (after ``compile``)."""
@@ -559,8 +568,7 @@ class AdversarialModel(keras.Model):
                 layer.momentum = momentum
             self._standing_pass = None
             self.average.trainable = False
-        if "ema_standing_at" in self.model_state:
-            self.model_state["ema_standing_at"].assign(self.model_state["ema_updates"])
+        self.keep_standing_statistics()
 
     def update_average(self) -> None:
         """Moves the average of ``averaged_network`` one step towards its weights (batch-norm

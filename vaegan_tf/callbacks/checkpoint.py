@@ -126,7 +126,8 @@ def load_networks(directory: str | os.PathLike) -> AdversarialModel:
         raise ValueError(f"{description} describes a {type(model).__name__}, not a vaegan_tf "
                          "model")
     for name in model.network_names:
-        network = model.network(name)  # the average the file holds, with ema_decay
+        # the average the file holds, with ema_decay, and the statistics saved with it
+        network = model.network(name, refresh_statistics=False)
         weights = directory / f"{name}.keras"
         if weights.is_file():
             try:
@@ -134,6 +135,7 @@ def load_networks(directory: str | os.PathLike) -> AdversarialModel:
             except (ValueError, OSError) as error:
                 raise ValueError(f"{weights} does not fit the {name} of {description} "
                                  f"({error})") from None
+    model.keep_standing_statistics()
     return model
 
 
