@@ -1206,9 +1206,16 @@ def presets_table() -> str:
         image = "×".join(str(size) for size in preset.image_shape)
         rows.append(f"| `{name}` | {preset.family} | {preset.dataset} | {image} | "
                     f"{preset.latent_dim} | {preset.batch_size} | {optimizer} | "
-                    f"{preset.epochs} | {_objective(preset)}"
-                    f"{f', generator EMA {preset.ema_decay:g}' if preset.ema_decay else ''} |")
+                    f"{preset.epochs} | {_objective(preset)}{_averaging_text(preset)} |")
     return "\n".join(rows)
+
+
+def _averaging_text(preset: PresetBase) -> str:
+    if not preset.ema_decay:
+        return ""
+    standing = (f" with standing statistics ({preset.ema_standing_samples:,} samples)"
+                if preset.ema_standing_samples else "")
+    return f", generator EMA {preset.ema_decay:g}{standing}"
 
 
 def get_preset(name: str, **overrides: Any) -> PresetBase:
