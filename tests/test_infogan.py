@@ -31,6 +31,9 @@ def test_code_accuracy_takes_the_best_one_to_one_mapping():
     result = code_accuracy(np.eye(10)[predicted], values)
     assert result["code_to_class"] == [7, 3, 1]
     assert result["code_accuracy"] == pytest.approx(6 / 8)
+    counts = np.zeros((3, 10), int)
+    counts[0, [7, 3]], counts[1, 3], counts[2, [1, 7]] = [2, 1], 2, [2, 1]
+    assert result["code_class_counts"] == counts.tolist()
     # one-to-one: two values that both mostly give 7 cannot both map to it
     clash = code_accuracy(np.eye(10)[[7, 7, 7, 7]], np.array([0, 0, 1, 1]))
     assert clash["code_accuracy"] == 0.5
@@ -93,6 +96,8 @@ def test_train_writes_traversals_and_the_code_accuracy(tmp_path):
     assert all(0.1 <= value <= 1.0 for value in history["code_accuracy"])
     metrics = json.loads((run / "metrics.json").read_text())
     assert sorted(metrics[-1]["code_to_class"]) == list(range(10))
+    assert np.sum(metrics[-1]["code_class_counts"]) == 200  # --metrics-samples
+    assert "code_class_counts" not in history
     assert sorted(path.name for path in run.glob("traversal_at_epoch_*.png")) == [
         "traversal_at_epoch_000.png", "traversal_at_epoch_001.png"]
 

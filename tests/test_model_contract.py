@@ -43,8 +43,9 @@ def toy_preset(name: str):
 
 
 # One preset per model and setting: every family, each GAN objective, conditional by class and
-# by attribute vector, both image sizes.
-CONTRACT_PRESETS = ["mnist", "faces-soft-labels", "dcgan-mnist", "lsgan-mnist", "wgan-mnist",
+# by attribute vector, both image sizes, a generator average (dcgan-plus-mnist: DCGAN with the
+# EMA and its standing statistics).
+CONTRACT_PRESETS = ["mnist", "faces-soft-labels", "dcgan-plus-mnist", "lsgan-mnist", "wgan-mnist",
                     "wgan-gp-mnist", "cdcgan-mnist", "cwgan-gp-mnist", "dcgan-faces",
                     "cwgan-gp-faces", "vae-mnist", "vae-faces", "began-mnist", "began-faces",
                     "infogan-mnist", "infogan-faces", "sngan-mnist", "facegan-improved-mnist",

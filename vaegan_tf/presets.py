@@ -1128,6 +1128,12 @@ PRESETS: dict[str, PresetBase] = {
         label_flip_probability=0.05, schedule=1,
     ),
     **_gan_presets(),
+    # The improved DCGAN, chosen by measurement (docs/results.md, "Improved presets"): the
+    # DCGAN recipe with a generator EMA of 0.999 whose batch-norm statistics are its own
+    # (standing statistics over 10 000 samples). 10 epochs on full MNIST: MNIST-FID 2.37
+    # (seed 0) and SEED1 (seed 1) at epoch 9 against DCGAN's 5.23, all ten digits.
+    "dcgan-plus-mnist": _DCGAN_MNIST.replace(name="dcgan-plus-mnist", ema_decay=0.999,
+                                             ema_standing_samples=10_000),
     **_FACE_GAN_PRESETS,
     "vae-mnist": _VAE_MNIST,
     "vae-faces": _VAE_FACES,

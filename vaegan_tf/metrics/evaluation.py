@@ -131,7 +131,8 @@ def sample_scores(
         classes: The class each image was conditioned on (class-conditional models): adds
             ``class_match`` and ``class_match_per_class`` (see ``class_match``).
         code_values: The categorical code value of each image (InfoGAN): adds
-            ``code_accuracy`` and ``code_to_class`` (see ``code_accuracy``).
+            ``code_accuracy``, ``code_to_class`` and ``code_class_counts`` (see
+            ``code_accuracy``).
 
     Returns:
         ``mode_coverage`` (classes with at least half their fair share), ``kl_to_uniform``
@@ -214,8 +215,9 @@ def generate(model: Any, samples: int, seed: int = 0, batch_size: int = 500) -> 
 def code_accuracy(probabilities: np.ndarray, values: np.ndarray) -> dict[str, Any]:
     """How well a categorical latent code captured the classes: the share of samples whose
     predicted class is the one their code value maps to, under the best one-to-one mapping of
-    code values to classes (the Hungarian method on the values × classes counts), and that
-    mapping (``code_to_class``, by value).
+    code values to classes (the Hungarian method on the values × classes counts), that
+    mapping (``code_to_class``, by value) and the counts (``code_class_counts``: row = code
+    value, column = predicted class), which show what a value that missed its class drew.
 
     Example:
         >>> code_accuracy(np.eye(3)[[2, 2, 0, 1]], np.array([0, 0, 1, 2]))["code_accuracy"]
@@ -229,7 +231,8 @@ def code_accuracy(probabilities: np.ndarray, values: np.ndarray) -> dict[str, An
     rows, columns = linear_sum_assignment(counts, maximize=True)
     mapping = dict(zip(rows.tolist(), columns.tolist(), strict=True))
     return {"code_accuracy": float(counts[rows, columns].sum() / len(values)),
-            "code_to_class": [mapping.get(value) for value in range(counts.shape[0])]}
+            "code_to_class": [mapping.get(value) for value in range(counts.shape[0])],
+            "code_class_counts": counts.tolist()}
 
 
 def class_match(probabilities: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
