@@ -98,6 +98,12 @@ def test_train_writes_traversals_and_the_code_accuracy(tmp_path):
     assert sorted(metrics[-1]["code_to_class"]) == list(range(10))
     assert np.sum(metrics[-1]["code_class_counts"]) == 200  # --metrics-samples
     assert "code_class_counts" not in history
+    # evaluate scores the code as training did (not as class labels: no class_match)
+    assert main(["evaluate", "--model", str(run), "--samples", "200", "--json",
+                 str(tmp_path / "e.json")]) == 0
+    scores = json.loads((tmp_path / "e.json").read_text())
+    assert "class_match" not in scores
+    assert scores["code_accuracy"] == pytest.approx(metrics[-1]["code_accuracy"])
     assert sorted(path.name for path in run.glob("traversal_at_epoch_*.png")) == [
         "traversal_at_epoch_000.png", "traversal_at_epoch_001.png"]
 

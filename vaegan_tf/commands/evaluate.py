@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 TABLE_KEYS = ("mode_coverage", "kl_to_uniform", "inception_score", "mnist_fid", "mnist_kid",
-              "fid", "kid", "class_match")
+              "fid", "kid", "class_match", "code_accuracy")
 
 
 def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
@@ -140,11 +140,11 @@ def classifier_scores(args: argparse.Namespace) -> dict[str, Any]:
     if validation is None:
         raise ValueError(f"--data {args.data} has no validation images to compare with")
     reference = evaluation.validation_reference(classifier, validation, (0.0, 1.0), source)
-    classes = None
+    labels = {}
     if args.model:
         model = sampled_model(args)
         images = evaluation.generate(model, args.samples, args.seed)
-        classes = evaluation.sample_classes(model, args.samples)
+        labels = evaluation.sample_labels(model, args.samples)
         value_range, described = model.data_range, model_source(args)
     elif args.real_data:
         images = evaluation.first_images(train, args.samples, (0.0, 1.0))
@@ -153,7 +153,7 @@ def classifier_scores(args: argparse.Namespace) -> dict[str, Any]:
         images, value_range = folder_images(args.images), (0.0, 1.0)
         described = {"images": str(args.images)}
     result = evaluation.sample_scores(images, value_range, reference, classifier, args.seed,
-                                      classes)
+                                      **labels)
     result["protocol"].update(described)
     return result
 
@@ -163,13 +163,13 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
     from vaegan_tf.metrics import evaluation
 
-    classes = None
+    labels = {}
     if args.classifier:
         return classifier_scores(args)
     if args.model:
         model = sampled_model(args)
         images = evaluation.generate(model, args.samples, args.seed)
-        classes = evaluation.sample_classes(model, args.samples)
+        labels = evaluation.sample_labels(model, args.samples)
         value_range, source = model.data_range, model_source(args)
     elif args.real_mnist:
         digits = data.load_mnist(args.real_mnist).images[:args.samples]
@@ -179,7 +179,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         images, value_range = folder_images(args.images), (0.0, 1.0)
         source = {"images": str(args.images)}
     if images.shape[1:] == data.MNIST_SHAPE:
-        result = evaluation.mnist_scores(images, value_range, seed=args.seed, classes=classes)
+        result = evaluation.mnist_scores(images, value_range, seed=args.seed, **labels)
     else:
         from vaegan_tf.metrics.inception import inception_scores
 

@@ -169,11 +169,12 @@ def mnist_scores(
     reference_split: str = "test",
     seed: int = 0,
     classes: np.ndarray | None = None,
+    code_values: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """``sample_scores`` for generated digits against a real MNIST split (``"test"``: the
     10k test digits; ``"train"`` for the floor computed against the test set)."""
     return sample_scores(images, value_range, mnist_reference(reference_split), None, seed,
-                         classes)
+                         classes, code_values)
 
 
 def sample_classes(model: Any, samples: int) -> np.ndarray | None:
@@ -182,6 +183,15 @@ def sample_classes(model: Any, samples: int) -> np.ndarray | None:
     other models."""
     values = model.num_classes or model.categorical_dim
     return np.arange(samples) % values if values else None
+
+
+def sample_labels(model: Any, samples: int) -> dict[str, np.ndarray | None]:
+    """``sample_scores``' ``classes`` (a class-conditional model's) and ``code_values`` (an
+    InfoGAN's) of ``samples`` samples that ``generate`` draws: at most one is not None."""
+    values = sample_classes(model, samples)
+    conditional = bool(model.num_classes)
+    return {"classes": values if conditional else None,
+            "code_values": None if conditional else values}
 
 
 MAX_SAMPLE_BYTES = 2 * 2**30
@@ -251,10 +261,7 @@ def score_model(model: Any, samples: int = 10000, seed: int = 0,
     """``sample_scores`` of ``samples`` prior samples of a model (default classifier and
     reference: MNIST's); for a class-conditional model also ``class_match``, for a model with
     a categorical code ``code_accuracy``."""
-    values = sample_classes(model, samples)
-    conditional = bool(model.num_classes)
     result = sample_scores(generate(model, samples, seed), model.data_range, reference,
-                           classifier, seed, values if conditional else None,
-                           None if conditional else values)
+                           classifier, seed, **sample_labels(model, samples))
     result["protocol"]["sample_seed"] = seed
     return result
