@@ -72,7 +72,7 @@ def test_every_command_on_a_gan(trained_cdcgan, tmp_path, capsys):
         assert error.startswith("error:") and ("encoder" in error or "--label" in error)
     assert not (tmp_path / "x.png").exists()
     assert entry.main(["evaluate", "--model", model, "--standing-statistics", "100"]) == 2
-    assert "needs a model with ema_decay" in capsys.readouterr().err
+    assert "they need ema_decay > 0" in capsys.readouterr().err
 
 
 def test_the_preset_picks_the_data_and_the_critic_batch():

@@ -525,12 +525,19 @@ class AdversarialModel(keras.Model):
         if self.ema_standing_samples < 0:
             raise ValueError("ema_standing_samples must be >= 0, got "
                              f"{self.ema_standing_samples}")
-        if self.ema_standing_samples and self.average is None:
-            raise ValueError("ema_standing_samples recomputes the batch-norm statistics of the "
-                             "generator's average: it needs ema_decay > 0")
-        if self.ema_standing_samples and not _batch_norm_layers(self.average):
-            raise ValueError(f"ema_standing_samples: the {self.averaged_network} has no batch "
+        if self.ema_standing_samples:
+            self._standing_layers()
+
+    def _standing_layers(self) -> list[keras.layers.BatchNormalization]:
+        """The average's batch-norm layers, whose statistics standing statistics replace."""
+        if self.average is None:
+            raise ValueError("standing statistics are the batch-norm statistics of the "
+                             "generator's average: they need ema_decay > 0")
+        layers = _batch_norm_layers(self.average)
+        if not layers:
+            raise ValueError(f"standing statistics: the {self.averaged_network} has no batch "
                              "normalization, so it has no statistics to recompute")
+        return layers
 
     def refresh_standing_statistics(self, samples: int | None = None) -> None:
         """Recomputes the batch-norm moving statistics of the average from ``samples``
@@ -544,13 +551,9 @@ class AdversarialModel(keras.Model):
             >>> model.refresh_standing_statistics(10_000)  # doctest: +SKIP
         """
         samples = self.ema_standing_samples if samples is None else int(samples)
-        if self.average is None or samples <= 0:
-            raise ValueError("refresh_standing_statistics needs a model with ema_decay and a "
-                             f"positive sample count, got {samples}")
-        layers = _batch_norm_layers(self.average)
-        if not layers:
-            raise ValueError(f"the {self.averaged_network} has no batch normalization, so it "
-                             "has no statistics to recompute")
+        layers = self._standing_layers()
+        if samples <= 0:
+            raise ValueError(f"standing statistics need a positive sample count, got {samples}")
         momenta = [layer.momentum for layer in layers]
         # Keras' batch normalization uses batch statistics only in trainable layers
         self.average.trainable = True
