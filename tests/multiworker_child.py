@@ -1,5 +1,5 @@
 """One worker of a two-worker ``MultiWorkerMirroredStrategy`` over loopback, run by
-tests/test_distribute.py: TF_CONFIG names the cluster and this worker's index. Each worker
+tests/test_multi_worker.py: TF_CONFIG names the cluster and this worker's index. Each worker
 trains a toy VAE-GAN and a toy DCGAN one epoch each (two steps of a global batch of 8), then
 the same models on one device from the same initial weights on the same global batches, and
 prints the comparisons as JSON."""

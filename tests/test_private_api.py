@@ -107,7 +107,7 @@ def test_streamed_weights_is_the_switch_keras_saving_consults(tmp_path, monkeypa
 def test_reduces_logs_across_workers_only_under_several_workers():
     """False without a strategy and under a one-machine MirroredStrategy (Keras reduces those
     logs by stacking the replicas'); Keras' check is the one read. The two-worker case (True)
-    is tests/test_distribute.py's: without the workaround this drives, ``fit`` fails there
+    is tests/test_multi_worker.py's: without the workaround this drives, ``fit`` fails there
     with keras-team/keras#20585."""
     from keras.src.backend.tensorflow import trainer
 
