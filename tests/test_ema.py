@@ -123,10 +123,8 @@ def test_standing_statistics_are_the_averages_batch_statistics_on_fixed_draws(mo
         model.model_state["ema_updates"]) == 1.0
     # One batch: the statistics are that batch's, so the average in inference mode draws
     # what it draws in training mode on the same draws (labels cycling as in sample).
-    model._standing_pass = adversarial._TrainingModeCall(model.average)
-    model.average.trainable = True
-    in_training_mode = np.asarray(model.sample(64, seed=adversarial.STANDING_SEED))
-    model._standing_pass, model.average.trainable = None, False
+    with model._average_in_training_mode():
+        in_training_mode = np.asarray(model.sample(64, seed=adversarial.STANDING_SEED))
     np.testing.assert_allclose(refreshed, in_training_mode, atol=2e-5)
     layers = adversarial._batch_norm_layers(model.average)
     assert len(layers) == 3 and all(layer.momentum == 0.99 for layer in layers)

@@ -555,23 +555,32 @@ class AdversarialModel(keras.Model):
         if samples <= 0:
             raise ValueError(f"standing statistics need a positive sample count, got {samples}")
         momenta = [layer.momentum for layer in layers]
+        try:
+            with self._average_in_training_mode():
+                seen = 0
+                for index, start in enumerate(range(0, samples, STANDING_BATCH)):
+                    count = min(STANDING_BATCH, samples - start)
+                    for layer in layers:  # a running mean: batch k weighs count / (seen + count)
+                        layer.momentum = seen / (seen + count)
+                    self.sample(count, seed=STANDING_SEED + index)
+                    seen += count
+        finally:
+            for layer, momentum in zip(layers, momenta, strict=True):
+                layer.momentum = momentum
+        self.keep_standing_statistics()
+
+    @contextlib.contextmanager
+    def _average_in_training_mode(self) -> Any:
+        """Within it, sampling runs the average in training mode: its batch normalization
+        uses (and accumulates) batch statistics."""
         # Keras' batch normalization uses batch statistics only in trainable layers
         self.average.trainable = True
         self._standing_pass = _TrainingModeCall(self.average)
         try:
-            seen = 0
-            for index, start in enumerate(range(0, samples, STANDING_BATCH)):
-                count = min(STANDING_BATCH, samples - start)
-                for layer in layers:  # a running mean: batch k weighs count / (seen + count)
-                    layer.momentum = seen / (seen + count)
-                self.sample(count, seed=STANDING_SEED + index)
-                seen += count
+            yield
         finally:
-            for layer, momentum in zip(layers, momenta, strict=True):
-                layer.momentum = momentum
             self._standing_pass = None
             self.average.trainable = False
-        self.keep_standing_statistics()
 
     def update_average(self) -> None:
         """Moves the average of ``averaged_network`` one step towards its weights (batch-norm
