@@ -69,6 +69,22 @@ def test_the_q_head_is_trained_by_both_optimizers_and_the_generator_by_its_own()
     assert float(logs["information_loss"]) > 0.0
 
 
+def test_without_q_trained_by_generator_only_the_discriminators_optimizer_moves_q():
+    model = toy(q_trained_by_generator=False)
+    q_head = [v for layer in model.discriminator.layers if layer.name.startswith("q_")
+              for v in layer.trainable_variables]
+    assert not {id(v) for v in q_head} & {
+        id(v) for v in model.optimizer_trained_variables("generator")}
+    assert model.get_config()["q_trained_by_generator"] is False
+    model.optimizer_of("discriminator").learning_rate.assign(0.0)
+    before = [v.numpy().copy() for v in q_head]
+    generator = [v.numpy().copy() for v in model.generator.trainable_variables]
+    model.train_step(np.random.default_rng(1).uniform(-1, 1, (8, 28, 28, 1)).astype("float32"))
+    assert all(np.array_equal(b, v.numpy()) for b, v in zip(before, q_head, strict=True))
+    assert any(not np.array_equal(b, v.numpy()) for b, v in zip(
+        generator, model.generator.trainable_variables, strict=True))
+
+
 def test_sampling_and_the_traversal_use_the_codes():
     model = toy()
     grid = model.traversal(5, seed=0)

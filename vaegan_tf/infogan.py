@@ -31,8 +31,10 @@ class InfoGAN(AdversarialModel):
     log-likelihood under Q (``losses.infogan.information_loss``), to their adversarial loss:
     the discriminator's optimizer trains D's trunk, its score and the Q head on it; the
     generator's optimizer trains the generator **and the Q head** on its own (the base's
-    ``optimizer_trained_variables``), as the paper maximises L_I over G and Q. The history
-    adds ``information_loss`` (the generator step's).
+    ``optimizer_trained_variables``), as the paper maximises L_I over G and Q, unless
+    ``q_trained_by_generator`` is off (the paper's code, ``openai/InfoGAN``: Q sits in D's
+    variable scope, so only D's optimizer moves it). The history adds ``information_loss``
+    (the generator step's).
 
     Sampling draws the categorical code cycling through its values (``sample(n,
     conditions=values)`` picks them) and the continuous codes uniformly; ``generate(z)``
@@ -46,6 +48,7 @@ class InfoGAN(AdversarialModel):
         continuous_dim: The continuous codes.
         info_weight_categorical: λ of the categorical code.
         info_weight_continuous: λ of the continuous codes.
+        q_trained_by_generator: Whether the generator's optimizer trains the Q head too.
         loss: The adversarial loss pair (``losses.gan_losses``).
         data_range: (low, high) pixel range of the data and of generated images.
         seed: Seed of the model's noise draws.
@@ -64,14 +67,16 @@ class InfoGAN(AdversarialModel):
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  categorical_dim: int = 10, continuous_dim: int = 2,
                  info_weight_categorical: float = 1.0, info_weight_continuous: float = 0.1,
-                 loss: str = "non_saturating", data_range: tuple[float, float] = (-1.0, 1.0),
-                 seed: int | None = None, **kwargs: Any) -> None:
+                 q_trained_by_generator: bool = True, loss: str = "non_saturating",
+                 data_range: tuple[float, float] = (-1.0, 1.0), seed: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__({"generator": generator, "discriminator": discriminator},
                          latent_dim=int(generator.input_shape[0][-1]), data_range=data_range,
                          extra_metric_names=("information_loss",), seed=seed, **kwargs)
         self.categorical_dim, self.continuous_dim = int(categorical_dim), int(continuous_dim)
         self.info_weight_categorical = float(info_weight_categorical)
         self.info_weight_continuous = float(info_weight_continuous)
+        self.q_trained_by_generator = bool(q_trained_by_generator)
         self.loss = loss
         self.adversarial_losses = gan_losses(loss)
 
@@ -127,9 +132,10 @@ class InfoGAN(AdversarialModel):
     # ----------------------------------------------------------------------------- training
 
     def optimizer_trained_variables(self, name: str) -> list[keras.Variable]:
-        """The generator's optimizer trains the Q head too (the paper's max over G and Q)."""
+        """The generator's optimizer trains the Q head too (the paper's max over G and Q),
+        when ``q_trained_by_generator``."""
         variables = super().optimizer_trained_variables(name)
-        if name == "generator":
+        if name == "generator" and self.q_trained_by_generator:
             variables = [*variables, *(variable for layer in self.discriminator.layers
                                        if layer.name.startswith(Q_HEAD_PREFIX)
                                        for variable in layer.trainable_variables)]
@@ -175,7 +181,8 @@ class InfoGAN(AdversarialModel):
         return {**super().get_config(), "categorical_dim": self.categorical_dim,
                 "continuous_dim": self.continuous_dim,
                 "info_weight_categorical": self.info_weight_categorical,
-                "info_weight_continuous": self.info_weight_continuous, "loss": self.loss}
+                "info_weight_continuous": self.info_weight_continuous,
+                "q_trained_by_generator": self.q_trained_by_generator, "loss": self.loss}
 
 
 def build_infogan(preset: str | InfoGANPreset = "infogan-mnist", seed: int | None = None,
@@ -194,6 +201,7 @@ def build_infogan(preset: str | InfoGANPreset = "infogan-mnist", seed: int | Non
                    build_infogan_discriminator(config), categorical_dim=config.categorical_dim,
                    continuous_dim=config.continuous_dim,
                    info_weight_categorical=config.info_weight_categorical,
-                   info_weight_continuous=config.info_weight_continuous, loss=config.loss,
+                   info_weight_continuous=config.info_weight_continuous,
+                   q_trained_by_generator=config.q_trained_by_generator, loss=config.loss,
                    data_range=config.data_range, seed=seed, **config.averaging(),
                    name=f"infogan_{config.name}")

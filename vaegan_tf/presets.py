@@ -940,6 +940,9 @@ class InfoGANPreset(GANPreset):
             for continuous codes; 0.1 here). Q predicts each code's mean; with unit variance the
             NLL is ½ (c − μ)² up to a constant.
         q_units: Width of the Q head's hidden layer (the paper's 128).
+        q_trained_by_generator: Whether the generator's optimizer trains the Q head as well as
+            the discriminator's (the paper maximises L_I over G and Q; its code,
+            ``openai/InfoGAN``, puts Q in D's variables only: false).
     """
 
     family: ClassVar[str] = "infogan"
@@ -949,6 +952,7 @@ class InfoGANPreset(GANPreset):
     info_weight_categorical: float = 1.0
     info_weight_continuous: float = 0.1
     q_units: int = 128
+    q_trained_by_generator: bool = True
 
     def __post_init__(self) -> None:
         GANPreset.__post_init__(self)
