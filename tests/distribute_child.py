@@ -31,6 +31,9 @@ CASES = {
     "dcgan-mnist": {}, "wgan-gp-mnist": {}, "cdcgan-mnist": {},
     # The generator's moving average, updated once across the replicas (merge_call).
     "dcgan-mnist, generator average": {"ema_decay": 0.5},
+    # ... and its standing statistics, refreshed in the cross-replica context before sampling.
+    "dcgan-mnist, generator average, standing statistics": {"ema_decay": 0.5,
+                                                            "ema_standing_samples": 16},
     # Spectral normalization's power-iteration vectors, updated on every replica alike.
     "sngan-mnist": {},
 }
@@ -88,9 +91,16 @@ def step(case):
                    for a, b in zip(single.get_weights(), mirrored.get_weights(), strict=True)]
     moved = max(float(np.max(np.abs(a - b)))
                 for a, b in zip(weights, single.get_weights(), strict=True))
-    return {"weights": max(weight_gaps), "moved": moved, "replicas": replica_gap(mirrored),
-            "losses": {key: [one.history[key][0], two.history[key][0]]
-                       for key in one.history}}
+    result = {"weights": max(weight_gaps), "moved": moved, "replicas": replica_gap(mirrored),
+              "losses": {key: [one.history[key][0], two.history[key][0]]
+                         for key in one.history}}
+    if preset.ema_standing_samples:
+        result["samples"] = float(np.max(np.abs(np.asarray(single.sample(4, seed=0))
+                                                - np.asarray(mirrored.sample(4, seed=0)))))
+        result["refreshed"] = [
+            float(tf.convert_to_tensor(model.model_state["ema_standing_at"].value))
+            for model in (single, mirrored)]
+    return result
 
 
 def replica_gap(model):

@@ -15,7 +15,8 @@ QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 CASES = ["mnist", "mnist, soft and noisy labels", "mnist, equilibrium gate", "dcgan-mnist",
-         "wgan-gp-mnist", "cdcgan-mnist", "dcgan-mnist, generator average", "sngan-mnist"]
+         "wgan-gp-mnist", "cdcgan-mnist", "dcgan-mnist, generator average",
+         "dcgan-mnist, generator average, standing statistics", "sngan-mnist"]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,11 @@ def test_a_step_on_two_replicas_equals_the_step_on_one_device(distributed, case)
     assert result["replicas"] == 0.0
     for key, (one, two) in result["losses"].items():
         np.testing.assert_allclose(two, one, rtol=1e-5, atol=1e-6, err_msg=key)
+    if "standing statistics" in case:
+        # sampling refreshed the average's statistics once (at its 2 updates: DCGAN's 2
+        # generator steps), in the cross-replica context, to what one device computes
+        assert result["refreshed"] == [2.0, 2.0]
+        assert result["samples"] < 1e-5
 
 
 def test_replicas_that_disagree_on_the_gate_take_one_branch(distributed):

@@ -251,9 +251,10 @@ class AdversarialModel(keras.Model):
                 training or self._in_step):
             if self._standing_pass is not None:
                 return self._standing_pass
+            # tf.convert_to_tensor reads a mirrored variable (under tf.distribute) too
             if refresh_statistics and self.ema_standing_samples and tf.executing_eagerly() and (
-                    float(self.model_state["ema_standing_at"])
-                    != float(self.model_state["ema_updates"])):
+                    float(tf.convert_to_tensor(self.model_state["ema_standing_at"].value))
+                    != float(tf.convert_to_tensor(self.model_state["ema_updates"].value))):
                 self.refresh_standing_statistics()
             return self.average
         return getattr(self, name)
