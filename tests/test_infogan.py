@@ -85,6 +85,19 @@ def test_without_q_trained_by_generator_only_the_discriminators_optimizer_moves_
         generator, model.generator.trainable_variables, strict=True))
 
 
+def test_noise_scale_multiplies_z_inside_the_generator():
+    scaled, plain = toy(noise_scale=0.5), toy()
+    scaled.generator.set_weights(plain.generator.get_weights())  # Rescaling has no weights
+    rng = np.random.default_rng(2)
+    latents = rng.standard_normal((3, 8)).astype("float32")
+    codes = np.asarray(plain.codes(np.array([0, 4, 9]), rng.uniform(-1, 1, (3, 2))))
+    np.testing.assert_allclose(np.asarray(scaled.generate(latents, codes)),
+                               np.asarray(plain.generate(0.5 * latents, codes)), atol=1e-6)
+    assert "noise_scale" not in {layer.name for layer in plain.generator.layers}
+    with pytest.raises(ValueError, match="noise_scale must be positive"):
+        get_preset("infogan-mnist").replace(noise_scale=0.0)
+
+
 def test_sampling_and_the_traversal_use_the_codes():
     model = toy()
     grid = model.traversal(5, seed=0)

@@ -883,6 +883,10 @@ class GANPreset(PresetBase, GANObjective):
             improved model; slope ``leaky_relu_slope``) after the generator's hidden layers.
         discriminator_dropout: Dropout rate after each of the discriminator's LeakyReLUs
             (0: none; the face GAN's improved model: PyTorch's default 0.5).
+        noise_scale: The generator multiplies z by this before its first layer (a
+            ``Rescaling`` layer): z ~ N(0, s²I) in effect, while every sampling path still
+            draws N(0, I). 1: none. (InfoGAN's code draws its noise from U(−1, 1), standard
+            deviation 1/√3 ≈ 0.577, beside codes of size 1.)
     """
 
     family: ClassVar[str] = "gan"
@@ -898,6 +902,7 @@ class GANPreset(PresetBase, GANObjective):
     spectral_norm: bool = False
     generator_activation: GeneratorActivation = "relu"
     discriminator_dropout: float = 0.0
+    noise_scale: float = 1.0
 
     def __post_init__(self) -> None:
         PresetBase.__post_init__(self)
@@ -910,7 +915,7 @@ class GANPreset(PresetBase, GANObjective):
                              f"got {self.discriminator_normalization!r}")
         if self.num_classes and self.num_attributes:
             raise ValueError("Set num_classes or num_attributes, not both")
-        _check_positive(self, "generator_filters", "discriminator_filters")
+        _check_positive(self, "generator_filters", "discriminator_filters", "noise_scale")
         _check_positive(self, "dense_units", "num_classes", "num_attributes",
                         "weight_init_stddev", allow_zero=True)
         if self.gradient_penalty_weight and self.discriminator_normalization == "batch_norm":

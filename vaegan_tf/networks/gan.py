@@ -81,7 +81,9 @@ def build_generator(preset: GANPreset, condition_dim: int | None = None) -> kera
     inputs, condition = _conditioned_inputs(
         preset.condition_dim if condition_dim is None else condition_dim,
         (preset.latent_dim,), "generator_inp")
-    x = inputs[0] if condition is None else layers.Concatenate()([inputs[0], condition])
+    noise = inputs[0] if preset.noise_scale == 1.0 else layers.Rescaling(
+        preset.noise_scale, name="noise_scale")(inputs[0])
+    x = noise if condition is None else layers.Concatenate()([noise, condition])
     widths = _widths(preset, preset.generator_filters, len(sizes) - 1)
     if preset.dense_units:
         x = kinds.Dense(preset.dense_units, kernel_initializer=init)(x)
