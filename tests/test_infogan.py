@@ -1,5 +1,6 @@
 """InfoGAN: the information loss against NumPy, the code accuracy's mapping, the Q head trained
-by both optimizers, the traversal grid, and training through the command line."""
+by both optimizers (or by D's alone), z's scale inside the generator, the traversal grid, and
+training through the command line."""
 
 import json
 
