@@ -10,6 +10,7 @@ import pytest
 from vaegan_tf import build_model, get_preset, optimizers_for
 from vaegan_tf.losses.infogan import information_loss
 from vaegan_tf.metrics.evaluation import code_accuracy
+from vaegan_tf.networks.gan import Q_HEAD_PREFIX
 
 
 def test_the_information_loss_matches_numpy():
@@ -50,7 +51,7 @@ def toy(**overrides):
 
 
 def q_head_variables(model):
-    return [v for layer in model.discriminator.layers if layer.name.startswith("q_")
+    return [v for layer in model.discriminator.layers if layer.name.startswith(Q_HEAD_PREFIX)
             for v in layer.trainable_variables]
 
 
